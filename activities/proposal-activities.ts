@@ -1,0 +1,123 @@
+import { ApplicationFailure, log } from '@temporalio/activity';
+import type { DataSource } from 'typeorm';
+import type { ApprovalState } from '../engine/approval';
+import { Decision, EmailMessage, User } from '../entities';
+import type { JsonObject } from '../entities/json';
+import type { ApprovalLinks } from '../services/approval-links';
+import type { AuditLog } from '../services/audit-log';
+import { newId } from '../services/ids';
+import type { Mailer } from '../services/mailer';
+import { proposalWorkflowId } from '../workflows/messages';
+import type { ProposalSummary } from '../workflows/messages';
+import { approvalEmail } from './approval-email';
+
+export interface ProposalActivityDeps {
+  ds: DataSource;
+  audit: AuditLog;
+  mailer: Mailer;
+  links: ApprovalLinks;
+  publicUrl: string;
+}
+
+export interface NotifyTierInput {
+  orgId: string;
+  decisionId: string;
+  tier: number;
+  approvers: string[];
+  summary: ProposalSummary;
+  linkTtlSeconds: number;
+}
+
+export interface RecordApprovalEventInput {
+  orgId: string;
+  decisionId: string;
+  event: 'escalated' | 'expired';
+  tier: number;
+  state: ApprovalState;
+}
+
+export interface FinalizeDecisionInput {
+  orgId: string;
+  decisionId: string;
+  outcome: 'ALLOW' | 'DENY';
+  state: ApprovalState;
+}
+
+/**
+ * The proposal workflow's side effects. Each is idempotent, keyed by workflow
+ * and step: a retry never sends a second mail or appends a second audit record.
+ */
+export function createProposalActivities(deps: ProposalActivityDeps) {
+  const { ds, audit, mailer, links, publicUrl } = deps;
+
+  return {
+    /** Mails each approver of a tier a one-time link. */
+    async notifyTier(input: NotifyTierInput): Promise<{ sent: number; skipped: number }> {
+      const workflowId = proposalWorkflowId(input.decisionId);
+      const users = input.approvers.length
+        ? await ds.getRepository(User).createQueryBuilder('u').where('u."orgId" = :org AND u.id IN (:...ids)', { org: input.orgId, ids: input.approvers }).getMany()
+        : [];
+      let sent = 0;
+      let skipped = 0;
+      for (const user of users) {
+        const key = `${workflowId}:tier-${input.tier}:${user.id}`;
+        let row = await ds.getRepository(EmailMessage).findOne({ where: { idempotencyKey: key } });
+        if (row?.sentAt) {
+          skipped += 1;
+          continue;
+        }
+        if (!row) {
+          // Token and mail row commit together, so a retry resends this very link.
+          row = await ds.transaction(async (em) => {
+            const token = await links.issue(em, { orgId: input.orgId, decisionId: input.decisionId, workflowId, approverId: user.id, tier: input.tier, ttlSeconds: input.linkTtlSeconds });
+            const mail = approvalEmail({ publicUrl, token, user, summary: input.summary, decisionId: input.decisionId, tier: input.tier });
+            const r = em.create(EmailMessage, { id: newId('msg'), orgId: input.orgId, idempotencyKey: key, to: user.email, ...mail, transport: mailer.transport, sentAt: null, providerMessageId: null });
+            await em.insert(EmailMessage, r);
+            return r;
+          });
+        }
+        const res = await mailer.send({ to: row.to, subject: row.subject, text: row.text, html: row.html });
+        await ds.getRepository(EmailMessage).update({ id: row.id }, { sentAt: new Date(), providerMessageId: res.messageId });
+        sent += 1;
+      }
+      const missing = input.approvers.filter((id) => !users.some((u) => u.id === id));
+      await audit.append(input.orgId, [
+        { actorType: 'system', actorId: 'workflow', entityType: 'decision', entityId: input.decisionId, action: 'approval.notified', data: { tier: input.tier, approvers: users.map((u) => u.id), missing }, dedupeKey: `${workflowId}:notified:${input.tier}` },
+      ]);
+      if (users.length === 0) log.warn('approval tier has no reachable approvers', { decisionId: input.decisionId, tier: input.tier });
+      return { sent, skipped };
+    },
+
+    /** Audits an escalation or expiry and keeps the decision's live state for list views. */
+    async recordApprovalEvent(input: RecordApprovalEventInput): Promise<void> {
+      const workflowId = proposalWorkflowId(input.decisionId);
+      await audit.append(
+        input.orgId,
+        [{ actorType: 'system', actorId: 'workflow', entityType: 'decision', entityId: input.decisionId, action: `approval.${input.event}`, data: { fromTier: input.tier, toTier: input.state.tier, status: input.state.status }, dedupeKey: `${workflowId}:${input.event}:${input.tier}` }],
+        async (em) => {
+          await em.update(Decision, { id: input.decisionId, orgId: input.orgId }, { approvalState: input.state as unknown as JsonObject });
+        },
+      );
+    },
+
+    /** Persists the end of the approval with its audit record; a second call changes nothing. */
+    async finalizeDecision(input: FinalizeDecisionInput): Promise<void> {
+      const workflowId = proposalWorkflowId(input.decisionId);
+      const exists = await ds.getRepository(Decision).exists({ where: { id: input.decisionId, orgId: input.orgId } });
+      if (!exists) throw ApplicationFailure.nonRetryable(`decision ${input.decisionId} not found`, 'DECISION_NOT_FOUND');
+      const decidedBy = [...input.state.decidedBy];
+      await audit.append(
+        input.orgId,
+        [{ actorType: 'system', actorId: 'workflow', entityType: 'decision', entityId: input.decisionId, action: 'decision.finalized', data: { outcome: input.outcome, status: input.state.status, decidedBy, reason: input.state.reason ?? null }, dedupeKey: `${workflowId}:finalized` }],
+        async (em) => {
+          await em.query(
+            `UPDATE decisions SET status = 'final', "finalOutcome" = $3, "decidedBy" = $4, "decidedAt" = $5, "approvalState" = $6 WHERE id = $1 AND "orgId" = $2 AND status = 'pending'`,
+            [input.decisionId, input.orgId, input.outcome, decidedBy, input.state.endedAt ?? new Date().toISOString(), JSON.stringify(input.state)],
+          );
+        },
+      );
+    },
+  };
+}
+
+export type ProposalActivities = ReturnType<typeof createProposalActivities>;

@@ -1,0 +1,36 @@
+import express from 'express';
+import type { Express } from 'express';
+import type { ApiDeps } from './deps';
+import { errorHandler, requestId } from './http';
+import { adminRouter } from './routes/admin';
+import { ascendGovernanceRouter } from './routes/ascend-governance';
+import { policiesRouter } from './routes/policies';
+import { simulationsRouter } from './routes/simulations';
+import { aegisRouter } from './routes/aegis';
+import { approvalPagesRouter } from './routes/approval-pages';
+import { smartRulesRouter } from './routes/smart-rules';
+import { systemRouter } from './routes/system';
+
+/** Builds the Express app from its dependencies. Lean on purpose: the propose path is the hot one. */
+export function createApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use(requestId);
+  app.use(express.json({ limit: '1mb' }));
+  app.use(systemRouter(deps));
+  app.use(aegisRouter(deps));
+  // Before smart rules: /api/smart-rules/analytics must not be taken for a rule id.
+  app.use(ascendGovernanceRouter(deps));
+  app.use(smartRulesRouter(deps));
+  app.use(simulationsRouter(deps));
+  app.use(policiesRouter(deps));
+  app.use(adminRouter(deps));
+  app.use(approvalPagesRouter(deps));
+  app.use((req, res) => {
+    res.status(404).json({ error: { code: 'NOT_FOUND', message: `no route for ${req.method} ${req.path}` }, request_id: res.locals.requestId });
+  });
+  app.use(errorHandler(deps.log));
+  return app;
+}

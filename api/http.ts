@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response, Router } from 'express';
+import type { Logger } from 'pino';
+import type { ZodType, z } from 'zod';
+import { AppError } from '../services/errors';
+import type { ApiKeyService, Principal, Scope } from '../services/auth';
+import { hasScope } from '../services/auth';
+import type { ApiDocs, RouteDoc } from './openapi';
+
+/** How an error is rendered: the default shape, or a seed's own envelope. */
+export type ErrorStyle = 'default' | 'ascend';
+
+export interface Ctx<B, Q> {
+  req: Request;
+  res: Response;
+  body: B;
+  query: Q;
+  params: Record<string, string>;
+  principal: Principal;
+}
+
+export interface RouteSpec<B extends ZodType | undefined, Q extends ZodType | undefined> extends Omit<RouteDoc, 'body' | 'query'> {
+  body?: B;
+  query?: Q;
+  errorStyle?: ErrorStyle;
+  /** Errors on this route answer with `outcome: DENY` as well (a decision path). */
+  failClosed?: boolean;
+}
+
+type Out<T> = T extends ZodType ? z.output<T> : undefined;
+
+/** Resolves the caller's key and checks the route's scope (or admin role). `public` routes need none. */
+export async function principalFor(keys: ApiKeyService, req: Request, scope: string): Promise<Principal | null> {
+  if (scope === 'public') return null;
+  const header = req.headers['x-api-key'];
+  const bearer = req.headers.authorization;
+  const secret = typeof header === 'string' && header ? header : bearer?.startsWith('Bearer ') ? bearer.slice(7).trim() : '';
+  if (!secret) throw new AppError(401, 'UNAUTHENTICATED', 'send an API key in X-API-Key or Authorization: Bearer');
+  const p = await keys.authenticate(secret);
+  if (!p) throw new AppError(401, 'UNAUTHENTICATED', 'the API key is not valid');
+  if (scope === 'admin' ? p.role !== 'admin' : !hasScope(p, scope as Scope)) {
+    throw new AppError(403, 'FORBIDDEN', scope === 'admin' ? 'admin role required' : `API key does not have ${scope} scope`);
+  }
+  return p;
+}
+
+/**
+ * Mounts one route: documents it, authenticates, validates body and query with
+ * its zod schemas (a 400 names the first bad field), then runs the handler.
+ * Express 5 forwards a rejected promise to the one error handler.
+ */
+export function route<B extends ZodType | undefined = undefined, Q extends ZodType | undefined = undefined>(
+  router: Router,
+  docs: ApiDocs,
+  keys: ApiKeyService,
+  spec: RouteSpec<B, Q>,
+  handler: (ctx: Ctx<Out<B>, Out<Q>>) => Promise<unknown>,
+): void {
+  docs.add(spec as RouteDoc);
+  router[spec.method](spec.path, async (req: Request, res: Response) => {
+    if (spec.errorStyle) res.locals.errorStyle = spec.errorStyle;
+    if (spec.failClosed) res.locals.failClosed = true;
+    res.locals.principal = await principalFor(keys, req, spec.scope);
+    const body = spec.body ? parse(spec.body, req.body ?? {}, 'body') : undefined;
+    const query = spec.query ? parse(spec.query, req.query, 'query') : undefined;
+    await handler({ req, res, body: body as Out<B>, query: query as Out<Q>, params: req.params as Record<string, string>, principal: res.locals.principal as Principal });
+  });
+}
+
+/** Validates with zod and turns the first issue into a 400 that names the field. */
+export function parse<T extends ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = issue.path.map(String).join('.') || where;
+  const message = issue.code === 'invalid_type' && issue.input === undefined ? `${field} is required` : `${field}: ${issue.message}`;
+  throw new AppError(400, 'VALIDATION_FAILED', message, field, r.error.issues.slice(0, 10).map((i) => ({ field: i.path.join('.'), message: i.message })));
+}
+
+export function requestId(req: Request, res: Response, next: NextFunction): void {
+  const given = req.headers['x-request-id'];
+  const id = typeof given === 'string' && given.length > 0 && given.length <= 128 ? given : randomUUID();
+  res.locals.requestId = id;
+  res.setHeader('X-Request-Id', id);
+  next();
+}
+
+/** The one error handler: AppErrors speak; anything else is a 500 that says nothing internal. */
+export function errorHandler(log: Logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const requestId = res.locals.requestId as string | undefined;
+    let status = 500;
+    let body: { code: string; message: string; field?: string; details?: unknown } = { code: 'INTERNAL', message: 'internal error' };
+    if (err instanceof AppError) {
+      status = err.status;
+      body = { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}), ...(err.details !== undefined ? { details: err.details } : {}) };
+    } else if (isBodyParserError(err)) {
+      status = err.status;
+      body = { code: err.type === 'entity.too.large' ? 'PAYLOAD_TOO_LARGE' : 'MALFORMED_JSON', message: err.type === 'entity.too.large' ? 'request body too large' : 'request body is not valid JSON', field: 'body' };
+    } else {
+      log.error({ err, requestId, path: req.path }, 'unhandled error');
+    }
+    if (res.headersSent) return;
+    if (res.locals.failClosed && (status >= 500 || status === 429)) {
+      // Aegis: a request-level failure on the way to a decision is a DENY.
+      res.status(status).json({ outcome: 'DENY', error: body, request_id: requestId });
+      return;
+    }
+    if (res.locals.errorStyle === 'ascend') {
+      res.status(status).json({ status: 'error', error: body, request_id: requestId });
+      return;
+    }
+    res.status(status).json({ error: body, request_id: requestId });
+  };
+}
+
+function isBodyParserError(e: unknown): e is { status: number; type: string } {
+  return typeof e === 'object' && e !== null && typeof (e as { type?: unknown }).type === 'string' && typeof (e as { status?: unknown }).status === 'number' && (e as { status: number }).status < 500;
+}
+
+/** Opaque cursor over (createdAt, id) for keyset pagination. */
+export function encodeCursor(createdAt: Date, id: string): string {
+  return Buffer.from(JSON.stringify([createdAt.toISOString(), id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
+    const d = new Date(at);
+    if (typeof id !== 'string' || Number.isNaN(d.getTime())) throw new Error('bad');
+    return { createdAt: d, id };
+  } catch {
+    throw new AppError(400, 'VALIDATION_FAILED', 'cursor is not valid', 'cursor');
+  }
+}

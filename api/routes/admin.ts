@@ -1,0 +1,117 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { ApiKey, EmailMessage, User } from '../../entities';
+import { ApiKeyService, generateKeySecret, SCOPES } from '../../services/auth';
+import type { Principal } from '../../services/auth';
+import { conflict, notFound } from '../../services/errors';
+import { newId } from '../../services/ids';
+import type { ApiDeps } from '../deps';
+import { route } from '../http';
+
+const actorOf = (p: Principal) => ({ actorType: 'api_key' as const, actorId: p.keyId });
+
+const UserIn = z
+  .object({
+    email: z.email().max(320),
+    name: z.string().min(1).max(200),
+    slack_user_id: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'a Slack user id looks like U0123ABCD').optional(),
+    roles: z.array(z.enum(['approver', 'admin'])).max(2).default(['approver']),
+  })
+  .strict();
+const UserOut = z.object({ id: z.string(), email: z.string(), name: z.string(), slack_user_id: z.string().nullable(), roles: z.array(z.string()), created_at: z.string() });
+const userOut = (u: User): z.output<typeof UserOut> => ({ id: u.id, email: u.email, name: u.name, slack_user_id: u.slackUserId, roles: u.roles, created_at: u.createdAt.toISOString() });
+
+const KeyIn = z
+  .object({
+    name: z.string().min(1).max(200),
+    scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length),
+    role: z.enum(['admin', 'member']).default('member'),
+    user_id: z.string().optional().describe('The person this key acts for; approvals made with it are theirs.'),
+  })
+  .strict();
+const KeyOut = z.object({ id: z.string(), name: z.string(), prefix: z.string(), scopes: z.array(z.string()), role: z.string(), user_id: z.string().nullable(), created_at: z.string(), revoked_at: z.string().nullable() });
+const keyOut = (k: ApiKey): z.output<typeof KeyOut> => ({ id: k.id, name: k.name, prefix: k.prefix, scopes: k.scopes, role: k.role, user_id: k.userId, created_at: k.createdAt.toISOString(), revoked_at: k.revokedAt?.toISOString() ?? null });
+
+const Page = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), offset: z.coerce.number().int().min(0).default(0) });
+
+/** People, API keys, the dev outbox and audit verification: the admin's own surface. */
+export function adminRouter(deps: ApiDeps): Router {
+  const r = Router();
+  const { ds, docs, keys, audit } = deps;
+
+  route(r, docs, keys, {
+    method: 'post', path: '/api/v1/users', summary: 'Add a person (approver or admin)', tags: ['Admin'], scope: 'admin', body: UserIn,
+    responses: { 201: { description: 'Created', schema: UserOut }, 409: { description: 'Email already used in this organization' } },
+  }, async ({ res, body, principal }) => {
+    const repo = ds.getRepository(User);
+    if (await repo.exists({ where: { orgId: principal.orgId, email: body.email.toLowerCase() } })) throw conflict('USER_EXISTS', `a user with email ${body.email} exists`, 'email');
+    const u = repo.create({ id: newId('usr'), orgId: principal.orgId, email: body.email.toLowerCase(), name: body.name, slackUserId: body.slack_user_id ?? null, roles: [...new Set(body.roles)] });
+    await audit.append(principal.orgId, [{ ...actorOf(principal), entityType: 'user', entityId: u.id, action: 'create', data: { email: u.email, name: u.name, roles: u.roles, slackUserId: u.slackUserId } }], async (em) => {
+      await em.insert(User, u);
+    });
+    res.status(201).json(userOut(await repo.findOneByOrFail({ id: u.id })));
+  });
+
+  route(r, docs, keys, {
+    method: 'get', path: '/api/v1/users', summary: 'List people', tags: ['Admin'], scope: 'admin', query: Page,
+    responses: { 200: { description: 'People', schema: z.object({ users: z.array(UserOut), total: z.number() }) } },
+  }, async ({ res, query, principal }) => {
+    const [rows, total] = await ds.getRepository(User).findAndCount({ where: { orgId: principal.orgId }, order: { createdAt: 'ASC' }, take: query.limit, skip: query.offset });
+    res.json({ users: rows.map(userOut), total });
+  });
+
+  route(r, docs, keys, {
+    method: 'post', path: '/api/v1/keys', summary: 'Mint an API key; the secret is shown once', tags: ['Admin'], scope: 'admin', body: KeyIn,
+    responses: { 201: { description: 'Created', schema: KeyOut.extend({ key: z.string().describe('The secret. Shown once; store it now.') }) } },
+  }, async ({ res, body, principal }) => {
+    if (body.user_id && !(await ds.getRepository(User).exists({ where: { id: body.user_id, orgId: principal.orgId } }))) throw notFound('user', body.user_id);
+    const secret = generateKeySecret();
+    const row = ApiKeyService.keyRow(principal.orgId, { name: body.name, scopes: body.scopes, role: body.role, userId: body.user_id }, secret);
+    await audit.append(principal.orgId, [{ ...actorOf(principal), entityType: 'api_key', entityId: row.id, action: 'create', data: { name: row.name, scopes: row.scopes, role: row.role, userId: row.userId, prefix: row.prefix } }], async (em) => {
+      await em.insert(ApiKey, row);
+    });
+    res.status(201).json({ ...keyOut(await ds.getRepository(ApiKey).findOneByOrFail({ id: row.id })), key: secret });
+  });
+
+  route(r, docs, keys, {
+    method: 'get', path: '/api/v1/keys', summary: 'List API keys (never their secrets)', tags: ['Admin'], scope: 'admin', query: Page,
+    responses: { 200: { description: 'Keys', schema: z.object({ keys: z.array(KeyOut), total: z.number() }) } },
+  }, async ({ res, query, principal }) => {
+    const [rows, total] = await ds.getRepository(ApiKey).findAndCount({ where: { orgId: principal.orgId }, order: { createdAt: 'ASC' }, take: query.limit, skip: query.offset });
+    res.json({ keys: rows.map(keyOut), total });
+  });
+
+  route(r, docs, keys, {
+    method: 'delete', path: '/api/v1/keys/:id', summary: 'Revoke an API key', tags: ['Admin'], scope: 'admin',
+    responses: { 200: { description: 'Revoked', schema: KeyOut }, 404: { description: 'Not found' } },
+  }, async ({ res, params, principal }) => {
+    const repo = ds.getRepository(ApiKey);
+    const k = await repo.findOne({ where: { id: params.id, orgId: principal.orgId } });
+    if (!k) throw notFound('api key', params.id);
+    if (!k.revokedAt) {
+      await audit.append(principal.orgId, [{ ...actorOf(principal), entityType: 'api_key', entityId: k.id, action: 'revoke', data: { name: k.name } }], async (em) => {
+        await em.update(ApiKey, { id: k.id }, { revokedAt: new Date() });
+      });
+      keys.forget();
+    }
+    res.json(keyOut(await repo.findOneByOrFail({ id: k.id })));
+  });
+
+  route(r, docs, keys, {
+    method: 'get', path: '/api/v1/outbox', summary: 'The dev outbox: mail Arbiter sent (or would send without SMTP)', tags: ['Admin'], scope: 'admin', query: Page,
+    responses: { 200: { description: 'Messages, newest first', schema: z.object({ messages: z.array(z.object({ id: z.string(), to: z.string(), subject: z.string(), text: z.string(), html: z.string(), transport: z.string(), sent_at: z.string().nullable(), created_at: z.string() })), total: z.number() }) } },
+  }, async ({ res, query, principal }) => {
+    const [rows, total] = await ds.getRepository(EmailMessage).findAndCount({ where: { orgId: principal.orgId }, order: { createdAt: 'DESC' }, take: query.limit, skip: query.offset });
+    res.json({ messages: rows.map((m) => ({ id: m.id, to: m.to, subject: m.subject, text: m.text, html: m.html, transport: m.transport, sent_at: m.sentAt?.toISOString() ?? null, created_at: m.createdAt.toISOString() })), total });
+  });
+
+  route(r, docs, keys, {
+    method: 'get', path: '/api/v1/audit/verify', summary: "Recompute the organization's audit hash chain and name the first broken seq", tags: ['Audit'], scope: 'admin',
+    responses: { 200: { description: 'Verification result', schema: z.object({ ok: z.boolean(), checked: z.number(), head_seq: z.number(), first_broken_seq: z.number().nullable(), problem: z.string().nullable() }) } },
+  }, async ({ res, principal }) => {
+    const v = await audit.verify(principal.orgId);
+    res.json({ ok: v.ok, checked: v.checked, head_seq: v.headSeq, first_broken_seq: v.firstBrokenSeq, problem: v.problem });
+  });
+
+  return r;
+}

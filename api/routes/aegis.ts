@@ -1,0 +1,227 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Outcome, Proposal } from '../../engine/types';
+import { Decision } from '../../entities';
+import { AppError, notFound } from '../../services/errors';
+import { RequestLimiter } from '../../services/request-limiter';
+import type { ApiDeps } from '../deps';
+import { decodeCursor, encodeCursor, route } from '../http';
+
+/** Internal outcome → Aegis (AGP-1) word. */
+export const AEGIS_OUTCOME: Record<Outcome, string> = { ALLOW: 'ALLOW', DENY: 'DENY', REQUIRE_APPROVAL: 'REQUIRE_CONFIRMATION', ESCALATE: 'ESCALATE' };
+
+const capability = z.string().min(1).max(200).regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_*-]+)*$/, 'capability must be dot-separated segments of letters, digits, _ or -');
+
+export const ProposeBody = z
+  .object({
+    actor: z.object({ id: z.string().min(1).max(200), type: z.enum(['ai-agent', 'ai-copilot', 'automation', 'human']) }),
+    action: z.object({ capability, parameters: z.record(z.string(), z.unknown()) }),
+    context: z
+      .object({
+        session_id: z.string().max(200).optional(),
+        run_id: z.string().max(200).optional(),
+        mission_id: z.string().max(200).optional(),
+        group_ids: z.array(z.string().max(200)).max(50).optional(),
+        tags: z.array(z.string().max(100)).max(50).optional(),
+        metadata: z.record(z.string(), z.unknown()).optional(),
+      })
+      .optional(),
+    target: z.string().max(500).optional().describe('Arbiter extension: the target system or service.'),
+    environment: z.string().max(50).optional().describe('Arbiter extension; falls back to context.metadata.environment.'),
+    data_classes: z.array(z.string().max(50)).max(20).optional().describe('Arbiter extension, e.g. PII, PHI, PCI.'),
+    amount: z.number().finite().nonnegative().optional().describe('Arbiter extension: monetary amount in USD.'),
+    confidence: z.record(z.string(), z.number().min(0).max(1)).optional(),
+    model_id: z.string().max(200).optional(),
+    reasoning: z.string().max(10_000).optional(),
+  })
+  .strict();
+
+const DecisionOut = z.object({
+  decision_id: z.string(),
+  outcome: z.enum(['ALLOW', 'DENY', 'ESCALATE', 'REQUIRE_CONFIRMATION']),
+  reason: z.string(),
+  risk_score: z.number().describe('0.0 to 1.0'),
+  constraints: z.record(z.string(), z.unknown()),
+  timestamp: z.string(),
+  audit_ref: z.string(),
+  status: z.enum(['pending', 'final']).describe('pending while people decide; final once the outcome cannot change'),
+});
+
+const DecisionDetail = DecisionOut.extend({
+  original_outcome: z.string().describe('the outcome at propose time'),
+  decided_by: z.array(z.string()),
+  decided_at: z.string().nullable(),
+  actor: z.object({ id: z.string(), type: z.string() }),
+  capability: z.string(),
+  audit: z.object({ ref: z.string(), seq: z.number(), hash: z.string() }),
+  reasons: z.array(z.unknown()),
+  risk: z.unknown(),
+  approval: z.unknown().nullable(),
+});
+
+const ListQuery = z.object({
+  actor_id: z.string().optional(),
+  capability: z.string().optional(),
+  outcome: z.enum(['ALLOW', 'DENY', 'ESCALATE', 'REQUIRE_CONFIRMATION']).optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().optional(),
+});
+
+/** The canonical proposal from an Aegis request. */
+export function aegisProposal(b: z.output<typeof ProposeBody>): Proposal {
+  const meta = b.context?.metadata ?? {};
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const metaClasses = Array.isArray(meta.data_classes) ? meta.data_classes.filter((x): x is string => typeof x === 'string') : [];
+  const paramAmount = typeof b.action.parameters.amount === 'number' ? b.action.parameters.amount : undefined;
+  return {
+    actor: { id: b.actor.id, type: b.actor.type },
+    action: { capability: b.action.capability, parameters: b.action.parameters },
+    target: b.target ?? str(meta.target) ?? str(b.action.parameters.database),
+    environment: b.environment ?? str(meta.environment),
+    context: { sessionId: b.context?.session_id, runId: b.context?.run_id, missionId: b.context?.mission_id, groupIds: b.context?.group_ids, tags: b.context?.tags, metadata: meta },
+    confidence: b.confidence,
+    reasoning: b.reasoning,
+    modelId: b.model_id ?? str(meta.model_id),
+    dataClasses: b.data_classes ?? metaClasses,
+    amount: b.amount ?? (typeof meta.amount === 'number' ? meta.amount : paramAmount),
+  };
+}
+
+/** The displayed outcome: the final one when there is one. */
+function shownOutcome(d: Decision): string {
+  return d.finalOutcome ?? AEGIS_OUTCOME[d.outcome as Outcome];
+}
+
+export function aegisDecision(d: Decision): z.output<typeof DecisionOut> {
+  const v = d.verdict as { constraints?: Record<string, unknown> };
+  return {
+    decision_id: d.id,
+    outcome: shownOutcome(d) as z.output<typeof DecisionOut>['outcome'],
+    reason: d.reason,
+    risk_score: Math.round(d.riskScore) / 100,
+    constraints: v.constraints ?? {},
+    timestamp: d.createdAt.toISOString(),
+    audit_ref: d.auditRef,
+    status: d.status as 'pending' | 'final',
+  };
+}
+
+function aegisDetail(d: Decision): z.output<typeof DecisionDetail> {
+  const v = d.verdict as { reasons?: unknown[]; risk?: unknown };
+  return {
+    ...aegisDecision(d),
+    original_outcome: AEGIS_OUTCOME[d.outcome as Outcome],
+    decided_by: d.decidedBy,
+    decided_at: d.decidedAt ? d.decidedAt.toISOString() : d.status === 'final' ? d.createdAt.toISOString() : null,
+    actor: { id: d.actorId, type: d.actorType },
+    capability: d.capability,
+    audit: { ref: d.auditRef, seq: Number(d.auditSeq), hash: d.auditHash },
+    reasons: v.reasons ?? [],
+    risk: v.risk ?? null,
+    approval: d.approvalPlan ? { workflow_id: d.workflowId, plan: d.approvalPlan, state: d.approvalState } : null,
+  };
+}
+
+/** Aegis (seed 001): propose, read one decision, list decisions. */
+export function aegisRouter(deps: ApiDeps): Router {
+  const r = Router();
+  const { ds, docs, keys, decide } = deps;
+  const limiter = new RequestLimiter(deps.config.PROPOSE_RATE_LIMIT_PER_MINUTE);
+  const tags = ['Aegis'];
+
+  route(r, docs, keys, {
+    method: 'post',
+    path: '/api/v1/governance/propose',
+    summary: 'Submit an action proposal for governance evaluation',
+    description: 'Every outcome answers HTTP 200. A 5xx is fail-closed: treat it as DENY. Send `Idempotency-Key` to make retries safe: the same key and body return the same decision; the same key with another body is a 422.',
+    tags,
+    scope: 'governance:propose',
+    failClosed: true,
+    body: ProposeBody,
+    responses: { 200: { description: 'The decision', schema: DecisionOut }, 400: { description: 'Invalid request body' }, 401: { description: 'Authentication failure' }, 403: { description: 'Missing governance:propose scope' }, 422: { description: 'Idempotency-Key reused with another body' }, 429: { description: 'Rate limit exceeded' }, 500: { description: 'Internal error (fail-closed: DENY)' } },
+  }, async ({ req, res, body, principal }) => {
+    if (!limiter.take(principal.keyId)) {
+      res.setHeader('Retry-After', String(limiter.retryAfterSeconds()));
+      throw new AppError(429, 'RATE_LIMITED', `more than ${deps.config.PROPOSE_RATE_LIMIT_PER_MINUTE} proposals per minute for this key`);
+    }
+    const key = req.headers['idempotency-key'];
+    if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 200)) {
+      throw new AppError(400, 'VALIDATION_FAILED', 'Idempotency-Key must be 1..200 characters', 'Idempotency-Key');
+    }
+    const out = await decide.propose(principal, aegisProposal(body), { surface: 'aegis', idempotencyKey: key, requestBody: body });
+    if (out.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    res.json(aegisDecision(out.decision));
+  });
+
+  route(r, docs, keys, {
+    method: 'get',
+    path: '/api/v1/governance/decisions/:id',
+    summary: 'Retrieve one decision, with its status, who decided and when, and its audit record',
+    description: 'Add `?wait=N` (seconds, up to 30) to long-poll: the answer comes as soon as the decision is final, or after N seconds.',
+    tags,
+    scope: 'governance:read',
+    query: z.object({ wait: z.coerce.number().min(0).max(30).optional() }),
+    responses: { 200: { description: 'The decision', schema: DecisionDetail }, 404: { description: 'Not found (or another organization\'s)' } },
+  }, async ({ res, params, query, principal }) => {
+    const repo = ds.getRepository(Decision);
+    const load = () => repo.findOne({ where: { id: params.id, orgId: principal.orgId } });
+    let d = await load();
+    if (!d) throw notFound('decision', params.id);
+    const deadline = Date.now() + (query.wait ?? 0) * 1000;
+    while (d.status === 'pending' && Date.now() < deadline) {
+      await new Promise((ok) => setTimeout(ok, 250));
+      d = (await load()) ?? d;
+    }
+    res.json(aegisDetail(d));
+  });
+
+  route(r, docs, keys, {
+    method: 'get',
+    path: '/api/v1/governance/decisions',
+    summary: 'List decisions, newest first, with filters and cursor pagination',
+    tags,
+    scope: 'governance:read',
+    query: ListQuery,
+    responses: { 200: { description: 'A page of decisions', schema: z.object({ decisions: z.array(DecisionOut), next_cursor: z.string().nullable() }) } },
+  }, async ({ res, query, principal }) => {
+    const qb = ds.getRepository(Decision).createQueryBuilder('d').where('d."orgId" = :org', { org: principal.orgId });
+    if (query.actor_id) qb.andWhere('d."actorId" = :actor', { actor: query.actor_id });
+    if (query.capability) qb.andWhere('d.capability = :cap', { cap: query.capability });
+    if (query.since) qb.andWhere('d."createdAt" >= :since', { since: new Date(query.since) });
+    if (query.until) qb.andWhere('d."createdAt" <= :until', { until: new Date(query.until) });
+    if (query.outcome === 'ALLOW' || query.outcome === 'DENY') qb.andWhere('d."finalOutcome" = :o', { o: query.outcome });
+    if (query.outcome === 'REQUIRE_CONFIRMATION') qb.andWhere(`d.status = 'pending' AND d.outcome = 'REQUIRE_APPROVAL'`);
+    if (query.outcome === 'ESCALATE') qb.andWhere(`d.status = 'pending' AND d.outcome = 'ESCALATE'`);
+    if (query.cursor) {
+      const c = decodeCursor(query.cursor);
+      qb.andWhere('(d."createdAt", d.id) < (:cat, :cid)', { cat: c.createdAt, cid: c.id });
+    }
+    const rows = await qb.orderBy('d."createdAt"', 'DESC').addOrderBy('d.id', 'DESC').limit(query.limit + 1).getMany();
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    res.json({ decisions: page.map(aegisDecision), next_cursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null });
+  });
+
+  route(r, docs, keys, {
+    method: 'post',
+    path: '/api/v1/governance/decisions/:id/result',
+    summary: 'Report what an allowed action produced: the evidence that grounding rules check later in the run',
+    tags,
+    scope: 'governance:propose',
+    body: z.object({ output: z.record(z.string(), z.unknown()) }).strict(),
+    responses: { 200: { description: 'Recorded' }, 404: { description: 'Not found' }, 409: { description: 'Not an allowed decision, or already reported' } },
+  }, async ({ res, params, body, principal }) => {
+    const d = await ds.getRepository(Decision).findOne({ where: { id: params.id, orgId: principal.orgId } });
+    if (!d) throw notFound('decision', params.id);
+    if (d.finalOutcome !== 'ALLOW') throw new AppError(409, 'NOT_ALLOWED', 'only an allowed action has a result');
+    if (d.output) throw new AppError(409, 'RESULT_EXISTS', 'the result of this action was already reported');
+    await deps.audit.append(principal.orgId, [{ actorType: 'api_key', actorId: principal.keyId, entityType: 'decision', entityId: d.id, action: 'decision.result', data: { output: body.output } }], async (em) => {
+      await em.update(Decision, { id: d.id, orgId: principal.orgId }, { output: body.output });
+    });
+    res.json({ decision_id: d.id, recorded: true });
+  });
+
+  return r;
+}

@@ -1,0 +1,174 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { DEFAULT_RISK_CONFIG, validateRiskConfig } from '../../engine/risk';
+import { validatePolicyDef } from '../../engine/policy-schema';
+import { compileRule } from '../../engine/rules';
+import type { RiskConfig, RuleAction } from '../../engine/types';
+import { Decision, RiskConfigRow, SmartRule, User } from '../../entities';
+import { badRequest, conflict, notFound } from '../../services/errors';
+import { newId } from '../../services/ids';
+import { actorOf, checkPolicy } from '../../services/policy-service';
+import { TEMPLATES } from '../../services/templates';
+import type { ApiDeps } from '../deps';
+import { route } from '../http';
+
+const errorStyle = 'ascend' as const;
+const ok = (data: unknown) => ({ status: 'success', data });
+
+const RiskIn = z
+  .object({
+    name: z.string().max(200).optional(),
+    weights: z.record(z.string(), z.number()).optional(),
+    thresholds: z.record(z.string(), z.number()).optional(),
+    modifiers: z.record(z.string(), z.number()).optional(),
+    activate: z.boolean().optional().describe('Activate at once (default false: create, then PUT .../activate)'),
+  })
+  .strict();
+
+const riskOut = (r: RiskConfigRow) => ({ config_id: r.id, name: r.name, weights: r.weights, thresholds: r.thresholds, modifiers: r.modifiers, is_active: r.isActive, created_at: r.createdAt.toISOString() });
+
+/** Ascend's risk configuration, templates, pending approvals and rule analytics (seed 002). */
+export function ascendGovernanceRouter(deps: ApiDeps): Router {
+  const r = Router();
+  const { ds, docs, keys, audit, store, policies } = deps;
+
+  route(r, docs, keys, {
+    method: 'get', path: '/api/risk-scoring/config', summary: 'The active risk configuration (the defaults until one is activated), with every stored configuration', tags: ['Ascend: risk scoring'], scope: 'governance:read', errorStyle,
+    responses: { 200: { description: '`{status, data: {config_id, weights, thresholds, modifiers, is_active, configs: [...]}}`' } },
+  }, async ({ res, principal }) => {
+    const rows = await ds.getRepository(RiskConfigRow).find({ where: { orgId: principal.orgId }, order: { createdAt: 'DESC' }, take: 100 });
+    const active = rows.find((x) => x.isActive);
+    const cfg = active ? riskOut(active) : { config_id: null, name: 'defaults', ...DEFAULT_RISK_CONFIG, is_active: true, created_at: null };
+    res.json(ok({ ...cfg, factors: FACTOR_DOCS, configs: rows.map(riskOut) }));
+  });
+
+  route(r, docs, keys, {
+    method: 'post', path: '/api/risk-scoring/config', summary: 'Create a risk configuration (partial; merged over the defaults); kept forever, activated explicitly', tags: ['Ascend: risk scoring'], scope: 'admin', errorStyle, body: RiskIn,
+    responses: { 201: { description: 'Created' }, 400: { description: 'Invalid weights, thresholds or modifiers; the error names the field' } },
+  }, async ({ res, body, principal }) => {
+    const v = validateRiskConfig({ weights: body.weights, thresholds: body.thresholds, modifiers: body.modifiers } as Partial<RiskConfig>);
+    if (!v.ok) throw badRequest('RISK_CONFIG_INVALID', `${v.errors[0].field}: ${v.errors[0].message}`, v.errors[0].field, v.errors);
+    const row = ds.getRepository(RiskConfigRow).create({ id: newId('rcfg'), orgId: principal.orgId, name: body.name ?? '', weights: { ...v.value.weights }, thresholds: { ...v.value.thresholds }, modifiers: { ...v.value.modifiers }, isActive: false, createdBy: principal.keyId });
+    await audit.append(principal.orgId, [{ ...actorOf(principal), entityType: 'risk_config', entityId: row.id, action: 'create', data: { weights: row.weights, thresholds: row.thresholds, modifiers: row.modifiers } }], async (em) => {
+      await em.insert(RiskConfigRow, row);
+    });
+    if (body.activate) await activate(principal.orgId, row.id, actorOf(principal));
+    res.status(201).json(ok(riskOut(await ds.getRepository(RiskConfigRow).findOneByOrFail({ id: row.id }))));
+  });
+
+  const activate = async (orgId: string, id: string, actor: ReturnType<typeof actorOf>) => {
+    await audit.append(orgId, [{ ...actor, entityType: 'risk_config', entityId: id, action: 'activate', data: {} }], async (em) => {
+      await em.query('UPDATE risk_configs SET "isActive" = false WHERE "orgId" = $1 AND "isActive"', [orgId]);
+      await em.query('UPDATE risk_configs SET "isActive" = true WHERE "orgId" = $1 AND id = $2', [orgId, id]);
+      await store.notifyChange(em, orgId);
+    });
+  };
+
+  route(r, docs, keys, {
+    method: 'put', path: '/api/risk-scoring/config/:id/activate', summary: 'Activate a risk configuration; it counts on the next proposal', tags: ['Ascend: risk scoring'], scope: 'admin', errorStyle,
+    responses: { 200: { description: 'Activated' }, 404: { description: 'Not found' } },
+  }, async ({ res, params, principal }) => {
+    const row = await ds.getRepository(RiskConfigRow).findOne({ where: { id: params.id, orgId: principal.orgId } });
+    if (!row) throw notFound('risk configuration', params.id);
+    await activate(principal.orgId, row.id, actorOf(principal));
+    res.json(ok(riskOut(await ds.getRepository(RiskConfigRow).findOneByOrFail({ id: row.id }))));
+  });
+
+  route(r, docs, keys, {
+    method: 'get', path: '/api/governance/policies/templates', summary: 'Policy templates', tags: ['Ascend: templates'], scope: 'governance:read', errorStyle,
+    responses: { 200: { description: '`{status, data: {templates: [{template_id, name, description, rules_count, categories}]}}`' } },
+  }, async ({ res }) => {
+    res.json(ok({ templates: TEMPLATES.map((t) => ({ template_id: t.template_id, name: t.name, description: t.description, rules_count: t.rules.length, policies_count: t.policies.length, categories: t.categories, rules: t.rules, policies: t.policies })) }));
+  });
+
+  route(r, docs, keys, {
+    method: 'post', path: '/api/governance/policies/from-template', summary: "Create a template's smart rules and agent policies in the organization", tags: ['Ascend: templates'], scope: 'admin', errorStyle,
+    body: z.object({ template_id: z.string(), name: z.string().min(1).max(150).optional(), description: z.string().max(2000).optional() }).strict(),
+    responses: { 201: { description: 'The created rules and policies' }, 404: { description: 'Unknown template' }, 409: { description: 'A policy of that name exists' } },
+  }, async ({ res, body, principal }) => {
+    const t = TEMPLATES.find((x) => x.template_id === body.template_id);
+    if (!t) throw notFound('template', body.template_id);
+    const prefix = body.name ?? t.name;
+    const defs = t.policies.map((p) => checkPolicy({ ...p, name: `${prefix}: ${String(p.name)}`, ...(body.description ? { description: body.description } : {}) }));
+    for (const d of defs) {
+      const v = validatePolicyDef(d);
+      if (!v.ok) throw badRequest('TEMPLATE_INVALID', v.errors[0].message, v.errors[0].path);
+    }
+    const ruleRows = t.rules.map((x) => ds.getRepository(SmartRule).create({ id: newId('rule'), orgId: principal.orgId, name: `${prefix}: ${x.name}`, description: x.description, priority: x.priority, isActive: true, conditions: x.conditions, action: x.action, approvalLevel: x.approval_level ?? null, notifications: null, createdBy: principal.keyId }));
+    for (const row of ruleRows) compileRule({ id: row.id, name: row.name, priority: row.priority, isActive: true, conditions: row.conditions, action: row.action as RuleAction });
+    await audit.append(principal.orgId, ruleRows.map((row) => ({ ...actorOf(principal), entityType: 'smart_rule', entityId: row.id, action: 'create', data: { template: t.template_id, name: row.name, conditions: row.conditions, action: row.action } })), async (em) => {
+      await em.insert(SmartRule, ruleRows);
+      await store.notifyChange(em, principal.orgId);
+    });
+    const created = [];
+    for (const d of defs) {
+      try {
+        created.push(await policies.create(principal.orgId, actorOf(principal), d, { templateId: t.template_id, note: `from template ${t.template_id}` }));
+      } catch (e) {
+        if ((e as { code?: string }).code === 'POLICY_EXISTS') throw conflict('POLICY_EXISTS', `${(e as Error).message}; pass another name`, 'name');
+        throw e;
+      }
+    }
+    res.status(201).json(ok({ template_id: t.template_id, rules: ruleRows.map((x) => ({ rule_id: x.id, name: x.name, action: x.action })), policies: created.map((p) => ({ id: p.id, name: p.name })) }));
+  });
+
+  route(r, docs, keys, {
+    method: 'get', path: '/api/governance/dashboard/pending-approvals', summary: 'Actions waiting for people', tags: ['Ascend: approvals'], scope: 'governance:read', errorStyle,
+    query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), offset: z.coerce.number().int().min(0).default(0) }),
+    responses: { 200: { description: '`{status, data: {pending: [{action_id, agent_id, action_type, risk_score, submitted_at, summary}], total}}`' } },
+  }, async ({ res, query, principal }) => {
+    const [rows, total] = await ds.getRepository(Decision).findAndCount({ where: { orgId: principal.orgId, status: 'pending' }, order: { createdAt: 'DESC' }, take: query.limit, skip: query.offset });
+    res.json(ok({ pending: rows.map((d) => ({ action_id: d.id, workflow_execution_id: d.workflowId, agent_id: d.actorId, action_type: d.capability, risk_score: d.riskScore, submitted_at: d.createdAt.toISOString(), summary: d.reason })), total }));
+  });
+
+  route(r, docs, keys, {
+    method: 'post', path: '/api/governance/workflows/:id/approve', summary: 'Approve or deny a pending action as the person the API key belongs to (or as an admin)', tags: ['Ascend: approvals'], scope: 'governance:write', errorStyle,
+    description: 'The id is the `workflow_execution_id` of a pending approval (or its decision id). The key must belong to a person (POST /api/v1/keys with user_id) or be an admin key.',
+    body: z.object({ decision: z.enum(['approved', 'denied']), comment: z.string().max(2000).optional() }).strict(),
+    responses: { 200: { description: 'Counted' }, 403: { description: 'Self-approval or not an approver' }, 409: { description: 'No longer pending' } },
+  }, async ({ res, params, body, principal }) => {
+    const decisionId = params.id.startsWith('proposal-') ? params.id.slice('proposal-'.length) : params.id;
+    const d = await ds.getRepository(Decision).findOne({ where: { id: decisionId, orgId: principal.orgId } });
+    if (!d || !d.workflowId) throw notFound('pending approval', params.id);
+    if (d.status !== 'pending') throw conflict('NOT_PENDING', 'the approval is no longer pending');
+    const user = principal.userId ? await ds.getRepository(User).findOne({ where: { id: principal.userId, orgId: principal.orgId } }) : null;
+    const approverId = user?.id ?? `key:${principal.keyId}`;
+    const isAdmin = principal.role === 'admin' || (user?.roles.includes('admin') ?? false);
+    const decision = body.decision === 'approved' ? 'approve' : 'deny';
+    const result = await deps.workflows.decide(d.workflowId, { approverId, decision, comment: body.comment, isAdmin, via: 'api' });
+    await audit.append(principal.orgId, [{ actorType: user ? 'user' : 'api_key', actorId: user?.id ?? principal.keyId, entityType: 'decision', entityId: d.id, action: `approval.${decision}`, data: { via: 'api', comment: body.comment ?? null, status: result.status } }]);
+    res.json(ok({ workflow_execution_id: d.workflowId, action_id: d.id, status: result.status, tier: result.tier }));
+  });
+
+  route(r, docs, keys, {
+    method: 'get', path: '/api/smart-rules/analytics', summary: 'Per-rule evaluations, matches and how often each rule decided the outcome', tags: ['Ascend: smart rules'], scope: 'governance:read', errorStyle,
+    query: z.object({ days: z.coerce.number().int().min(1).max(365).default(30) }),
+    responses: { 200: { description: '`{status, data: {rules: [...], totals}}`' } },
+  }, async ({ res, query, principal }) => {
+    await deps.ruleStats.flush();
+    const rows = (await ds.query(
+      `SELECT r.id, r.name, r.action, r.priority, r."isActive",
+              coalesce(sum(s.evaluations), 0)::int AS evaluations, coalesce(sum(s.matches), 0)::int AS matches, coalesce(sum(s.decisive), 0)::int AS decisive
+         FROM smart_rules r LEFT JOIN rule_stats s ON s."orgId" = r."orgId" AND s."ruleId" = r.id AND s.day > current_date - $2::int
+        WHERE r."orgId" = $1 GROUP BY r.id ORDER BY r.priority DESC, r.id`,
+      [principal.orgId, query.days],
+    )) as { id: string; name: string; action: string; priority: number; isActive: boolean; evaluations: number; matches: number; decisive: number }[];
+    const [tot] = (await ds.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE "finalOutcome" = 'ALLOW')::int AS allow, count(*) FILTER (WHERE "finalOutcome" = 'DENY')::int AS deny, count(*) FILTER (WHERE status = 'pending')::int AS pending FROM decisions WHERE "orgId" = $1 AND "createdAt" > now() - make_interval(days => $2::int)`, [principal.orgId, query.days])) as { n: number; allow: number; deny: number; pending: number }[];
+    res.json(ok({
+      days: query.days,
+      rules: rows.map((x) => ({ rule_id: x.id, name: x.name, action: x.action, priority: x.priority, is_active: x.isActive, evaluations: x.evaluations, matches: x.matches, match_rate: x.evaluations ? x.matches / x.evaluations : 0, decided_outcome: x.decisive, overridden: x.matches - x.decisive })),
+      totals: { decisions: tot.n, allowed: tot.allow, denied: tot.deny, pending: tot.pending },
+    }));
+  });
+
+  return r;
+}
+
+/** The documented, deterministic derivation of each risk factor (see docs/risk-scoring.md). */
+const FACTOR_DOCS = {
+  data_sensitivity: 'max over data classes: PHI/health 95, PCI/card 90, financial 80, PII 75, confidential/secret 70, internal 30, public 0; none 10',
+  operation_type: "by the capability's verb: read-ish 10, write-ish 50, execute-ish 70, destructive 95, unknown 40",
+  financial_impact: 'amount in USD: min(100, round(20 * log10(amount + 1))); none 0',
+  compliance: 'environment production 60, staging 30, development 10, unknown 40; regulated data classes raise it to at least 80',
+  historical: "the actor's share of DENY among its last 200 decisions in 7 days (with at least 5), else 20",
+};

@@ -1,0 +1,150 @@
+// `npm run bench`: the evaluator (100 rules; 1,000 rules + 100 policies) against Cedar
+// with a prepared policy set, and the HTTP propose path with its durable audit against
+// a bare Express route, all in one run on this machine. Loopback only, bounded in time.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { evaluate } from '../engine/evaluate';
+import { compilePolicies, policyLayer } from '../engine/policies';
+import { DEFAULT_RISK_CONFIG } from '../engine/risk';
+import { compileRuleSet } from '../engine/rules';
+import type { Proposal } from '../engine/types';
+import { dropDatabase, ensureDatabase } from '../entities/data-source';
+import { load, spawnServer, stop } from './http';
+import { makePolicies, makeProposals, makeRules } from './workload';
+// eslint-disable-next-line @typescript-eslint/ban-ts-comment
+// @ts-ignore -- a plain .mjs script shared with npm start
+import { ensureTemporalCli } from '../scripts/temporal.mjs';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+
+interface Timing {
+  p50us: number;
+  p99us: number;
+  perSec: number;
+  n: number;
+}
+
+/** Times `fn` once per input after a warm-up; medians and tails from per-call samples. */
+function time(inputs: Proposal[], fn: (p: Proposal) => unknown, rounds: number): Timing {
+  for (let i = 0; i < Math.min(2000, inputs.length); i++) fn(inputs[i]);
+  const samples: number[] = [];
+  const started = process.hrtime.bigint();
+  for (let r = 0; r < rounds; r++) {
+    for (const p of inputs) {
+      const t0 = process.hrtime.bigint();
+      fn(p);
+      samples.push(Number(process.hrtime.bigint() - t0) / 1000);
+    }
+  }
+  const total = Number(process.hrtime.bigint() - started) / 1e9;
+  samples.sort((a, b) => a - b);
+  const q = (x: number) => samples[Math.min(samples.length - 1, Math.floor(x * samples.length))];
+  return { p50us: q(0.5), p99us: q(0.99), perSec: samples.length / total, n: samples.length };
+}
+
+const fmt = (x: number, d = 1) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+async function evaluatorBench(): Promise<string[]> {
+  const proposals = makeProposals(QUICK ? 2000 : 10_000);
+  const now = Date.parse('2026-11-23T12:00:00Z');
+  const rows: string[] = [];
+
+  const rules100 = compileRuleSet(makeRules(100).map((r) => r.def));
+  const t100 = time(proposals, (p) => evaluate({ proposal: p, rules: rules100, risk: DEFAULT_RISK_CONFIG, now }), QUICK ? 1 : 3);
+  rows.push(`| Arbiter evaluator, 100 smart rules | ${fmt(t100.p50us)} µs | ${fmt(t100.p99us)} µs | ${fmt(t100.perSec, 0)} | ${t100.n} |`);
+
+  const big = makeRules(1000);
+  const pols = makePolicies(100);
+  const rules1000 = compileRuleSet(big.map((r) => r.def));
+  const set = compilePolicies(pols.map((p) => p.def));
+  const layer = policyLayer(set, { counters: {}, evidence: [], exceptions: [] });
+  const tBig = time(proposals, (p) => evaluate({ proposal: p, rules: rules1000, risk: DEFAULT_RISK_CONFIG, now, layers: [layer] }), QUICK ? 1 : 2);
+  rows.push(`| Arbiter evaluator, 1,000 rules + 100 policies | ${fmt(tBig.p50us)} µs | ${fmt(tBig.p99us)} µs | ${fmt(tBig.perSec, 0)} | ${tBig.n} |`);
+
+  const cedar = await import('@cedar-policy/cedar-wasm/nodejs');
+  const text = [...big.map((r) => r.cedar), ...pols.map((p) => p.cedar), '@id("base")\npermit(principal, action, resource);'].join('\n');
+  const parsed = cedar.preparsePolicySet('bench', { staticPolicies: text });
+  if (parsed.type !== 'success') throw new Error(`cedar policy set did not parse: ${JSON.stringify(parsed)}`);
+  let cedarDenies = 0;
+  const tCedar = time(proposals, (p) => {
+    const a = cedar.statefulIsAuthorized({
+      principal: { type: 'Agent', id: p.actor.id },
+      action: { type: 'Action', id: p.action.capability },
+      resource: { type: 'Resource', id: p.target ?? 'none' },
+      context: { amount: p.amount ?? 0, environment: p.environment ?? '', target: p.target ?? '', data_classes: p.dataClasses, capability: p.action.capability },
+      preparsedPolicySetId: 'bench',
+      entities: [],
+    });
+    if (a.type === 'success' && a.response.decision === 'deny') cedarDenies += 1;
+    return a;
+  }, QUICK ? 1 : 2);
+  rows.push(`| Cedar (cedar-wasm ${cedar.getCedarVersion()}), same 1,000 rules + 100 policies, prepared set | ${fmt(tCedar.p50us)} µs | ${fmt(tCedar.p99us)} µs | ${fmt(tCedar.perSec, 0)} | ${tCedar.n} |`);
+  rows.push('');
+  rows.push(`Evaluator vs Cedar on the same 1,000 + 100 set: median ${fmt(tCedar.p50us / tBig.p50us, 2)}× faster, p99 ${fmt(tCedar.p99us / tBig.p99us, 2)}× (Cedar denied ${cedarDenies} of ${tCedar.n} requests).`);
+  return rows;
+}
+
+async function httpBench(): Promise<string[]> {
+  const seconds = QUICK ? 3 : 10;
+  const connections = 32;
+  const port = 18_000 + Math.floor(Math.random() * 1000);
+  const barePort = port + 1;
+  const temporalPort = port + 2;
+  const db = `postgres://postgres@127.0.0.1:5432/arbiter_bench_${randomBytes(3).toString('hex')}`;
+  const key = `arb_bench_${randomBytes(16).toString('hex')}`;
+  const children: ChildProcess[] = [];
+  try {
+    await ensureDatabase(db);
+    const cli = (ensureTemporalCli as (o: { quiet: boolean }) => string)({ quiet: true });
+    const temporal = spawn(cli, ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(temporalPort), '--log-level', 'error'], { stdio: 'ignore' });
+    children.push(temporal);
+    const api = await spawnServer(['--import', 'tsx', 'api/main.ts'], { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db, TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`, ARBITER_ADMIN_KEY: key, LOG_LEVEL: 'warn', PROPOSE_RATE_LIMIT_PER_MINUTE: '0', ARBITER_ROLE: 'api' }, `http://127.0.0.1:${port}/healthz`);
+    children.push(api);
+    const body = JSON.stringify({ actor: { id: 'bench-agent', type: 'ai-agent' }, action: { capability: 'database.query', parameters: { query: 'SELECT 1' } }, context: { session_id: 's1', metadata: { environment: 'development' } } });
+    const url = `http://127.0.0.1:${port}/api/v1/governance/propose`;
+    await load(url, { body, headers: { 'x-api-key': key }, connections, seconds: 2 }); // warm-up
+    const arbiter = await load(url, { body, headers: { 'x-api-key': key }, connections, seconds });
+    const [{ n }] = await (async () => {
+      const { Client } = await import('pg');
+      const c = new Client({ connectionString: db });
+      await c.connect();
+      const r = await c.query(`SELECT count(*)::int AS n FROM audit_records WHERE action = 'decision.proposed'`);
+      await c.end();
+      return r.rows as { n: number }[];
+    })();
+
+    const bare = await spawnServer(['--import', 'tsx', 'bench/bare-express.ts'], { PORT: String(barePort) }, `http://127.0.0.1:${barePort}/api/v1/governance/propose`).catch(async () => {
+      throw new Error('bare express did not start');
+    });
+    children.push(bare);
+    await load(`http://127.0.0.1:${barePort}/api/v1/governance/propose`, { body, headers: {}, connections, seconds: 2 });
+    const ceiling = await load(`http://127.0.0.1:${barePort}/api/v1/governance/propose`, { body, headers: {}, connections, seconds });
+    return [
+      `| Arbiter POST /api/v1/governance/propose (decision + audit record committed in PostgreSQL before the answer) | ${fmt(arbiter.requestsPerSec, 0)} | ${fmt(arbiter.p50ms, 1)} ms | ${fmt(arbiter.p99ms, 1)} ms | ${arbiter.non2xx} non-2xx, ${arbiter.errors} errors |`,
+      `| Bare Express 5 JSON POST (the ceiling) | ${fmt(ceiling.requestsPerSec, 0)} | ${fmt(ceiling.p50ms, 1)} ms | ${fmt(ceiling.p99ms, 1)} ms | ${ceiling.non2xx} non-2xx, ${ceiling.errors} errors |`,
+      '',
+      `Arbiter's durable propose path runs at ${fmt((arbiter.requestsPerSec / ceiling.requestsPerSec) * 100, 0)}% of the bare Express ceiling (${connections} connections, ${seconds} s each; ${n} audited decisions written).`,
+    ];
+  } finally {
+    for (const c of children.reverse()) await stop(c);
+    await dropDatabase(db).catch(() => undefined);
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`# Arbiter benchmarks (${new Date().toISOString()}, node ${process.version}, ${(await import('node:os')).cpus().length} cores)\n`);
+  console.log('## Evaluator (in process, per evaluation)\n');
+  console.log('| workload | p50 | p99 | evaluations/s | samples |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const row of await evaluatorBench()) console.log(row);
+  console.log('\n## HTTP propose path (autocannon, loopback)\n');
+  console.log('| target | requests/s | p50 | p99 | errors |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const row of await httpBench()) console.log(row);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

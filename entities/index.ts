@@ -1,0 +1,14 @@
+export { Organization } from './organization';
+export { User } from './user';
+export { ApiKey } from './api-key';
+export { SmartRule } from './smart-rule';
+export { Decision } from './decision';
+export { AuditRecord, AuditHead } from './audit-record';
+export { ApprovalToken } from './approval-token';
+export { EmailMessage } from './email-message';
+export { Setting } from './setting';
+export { RiskConfigRow } from './risk-config';
+export { Policy, PolicyVersion, PolicyException } from './policy';
+export { Counter } from './counter';
+export { RuleStat } from './rule-stat';
+export { Simulation } from './simulation';

@@ -1,0 +1,49 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/** The first schema, generated from the entities by scripts/gen-initial-migration.sh. */
+export class Initial1763856000000 implements MigrationInterface {
+  name = 'Initial1763856000000';
+
+  public async up(q: QueryRunner): Promise<void> {
+    await q.query("CREATE TABLE \"organizations\" (\"id\" text NOT NULL, \"name\" text NOT NULL, \"governanceMode\" text NOT NULL DEFAULT 'ENFORCED', \"createdAt\" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT \"PK_6b031fcd0863e3f6b44230163f9\" PRIMARY KEY (\"id\"))");
+    await q.query("CREATE TABLE \"users\" (\"id\" text NOT NULL, \"orgId\" text NOT NULL, \"email\" text NOT NULL, \"name\" text NOT NULL, \"slackUserId\" text, \"roles\" text array NOT NULL DEFAULT '{}', \"createdAt\" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT \"PK_a3ffb1c0c8416b9fc6f907b7433\" PRIMARY KEY (\"id\"))");
+    await q.query("CREATE UNIQUE INDEX \"IDX_ca85ccb93ab832a70d0bed5ce3\" ON \"users\" (\"orgId\", \"email\") ");
+    await q.query("CREATE TABLE \"api_keys\" (\"id\" text NOT NULL, \"orgId\" text NOT NULL, \"name\" text NOT NULL, \"prefix\" text NOT NULL, \"secretHash\" text NOT NULL, \"scopes\" text array NOT NULL, \"role\" text NOT NULL, \"userId\" text, \"createdAt\" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), \"revokedAt\" TIMESTAMP WITH TIME ZONE, CONSTRAINT \"PK_5c8a79801b44bd27b79228e1dad\" PRIMARY KEY (\"id\"))");
+    await q.query("CREATE UNIQUE INDEX \"IDX_61b9fd4b1653ad87c7e79a2746\" ON \"api_keys\" (\"secretHash\") ");
+    await q.query("CREATE TABLE \"smart_rules\" (\"id\" text NOT NULL, \"orgId\" text NOT NULL, \"name\" text NOT NULL, \"description\" text NOT NULL DEFAULT '', \"priority\" integer NOT NULL DEFAULT '0', \"isActive\" boolean NOT NULL DEFAULT true, \"conditions\" jsonb NOT NULL, \"action\" text NOT NULL, \"approvalLevel\" integer, \"notifications\" jsonb, \"createdBy\" text, \"createdAt\" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), \"updatedAt\" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT \"PK_ffb198dd5c3361ccae44d6cbeee\" PRIMARY KEY (\"id\"))");
+    await q.query("CREATE INDEX \"IDX_887e9f86c53b8de8a290520921\" ON \"smart_rules\" (\"orgId\", \"priority\") ");
+    await q.query("CREATE TABLE \"decisions\" (\"id\" text NOT NULL, \"orgId\" text NOT NULL, \"actorId\" text NOT NULL, \"actorType\" text NOT NULL, \"capability\" text NOT NULL, \"runId\" text, \"sessionId\" text, \"surface\" text NOT NULL, \"proposal\" jsonb NOT NULL, \"outcome\" text NOT NULL, \"status\" text NOT NULL, \"finalOutcome\" text, \"riskScore\" integer NOT NULL, \"reason\" text NOT NULL, \"verdict\" jsonb NOT NULL, \"workflowId\" text, \"approvalPlan\" jsonb, \"approvalState\" jsonb, \"decidedBy\" text array NOT NULL DEFAULT '{}', \"decidedAt\" TIMESTAMP WITH TIME ZONE, \"idempotencyKey\" text, \"requestHash\" text, \"auditRef\" text NOT NULL, \"auditSeq\" bigint NOT NULL, \"auditHash\" text NOT NULL, \"output\" jsonb, \"createdAt\" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT \"PK_48eee6fa229cd5e43648f6a2ec3\" PRIMARY KEY (\"id\"))");
+    await q.query("CREATE UNIQUE INDEX \"IDX_2ae9ebebce5407ed2a94dd94c7\" ON \"decisions\" (\"orgId\", \"idempotencyKey\") WHERE \"idempotencyKey\" IS NOT NULL");
+    await q.query("CREATE INDEX \"IDX_bff165bdfb968854a16ea35c95\" ON \"decisions\" (\"orgId\", \"runId\", \"createdAt\") ");
+    await q.query("CREATE INDEX \"IDX_a7d9da1cd18f09c9429d06b1a5\" ON \"decisions\" (\"orgId\", \"actorId\", \"createdAt\") ");
+    await q.query("CREATE INDEX \"IDX_27eb4712c94b95dae881976063\" ON \"decisions\" (\"orgId\", \"createdAt\", \"id\") ");
+    await q.query("CREATE TABLE \"audit_records\" (\"orgId\" text NOT NULL, \"seq\" bigint NOT NULL, \"id\" text NOT NULL, \"at\" TIMESTAMP WITH TIME ZONE NOT NULL, \"actorType\" text NOT NULL, \"actorId\" text NOT NULL, \"entityType\" text NOT NULL, \"entityId\" text NOT NULL, \"action\" text NOT NULL, \"data\" jsonb NOT NULL, \"prevHash\" text NOT NULL, \"hash\" text NOT NULL, CONSTRAINT \"PK_501efe9f9362165f7a8841794eb\" PRIMARY KEY (\"orgId\", \"seq\"))");
+    await q.query("CREATE UNIQUE INDEX \"IDX_f903ebdf175f062be69747b0f1\" ON \"audit_records\" (\"id\") ");
+    await q.query("CREATE INDEX \"IDX_9c4a0dd6f79256d3a061fe4ab8\" ON \"audit_records\" (\"orgId\", \"entityType\", \"at\") ");
+    await q.query("CREATE TABLE \"audit_heads\" (\"orgId\" text NOT NULL, \"seq\" bigint NOT NULL, \"hash\" text NOT NULL, CONSTRAINT \"PK_2af0fde1d3fb0fa20d8363253d7\" PRIMARY KEY (\"orgId\"))");
+    await q.query("CREATE TABLE \"approval_tokens\" (\"id\" text NOT NULL, \"orgId\" text NOT NULL, \"decisionId\" text NOT NULL, \"workflowId\" text NOT NULL, \"approverId\" text NOT NULL, \"tier\" integer NOT NULL, \"secretHash\" text NOT NULL, \"expiresAt\" TIMESTAMP WITH TIME ZONE NOT NULL, \"usedAt\" TIMESTAMP WITH TIME ZONE, \"createdAt\" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT \"PK_c2f0a9c812694a336754f07d1c0\" PRIMARY KEY (\"id\"))");
+    await q.query("CREATE INDEX \"IDX_50cd35452ca10fe46be03683fe\" ON \"approval_tokens\" (\"decisionId\") ");
+    await q.query("CREATE TABLE \"email_messages\" (\"id\" text NOT NULL, \"orgId\" text NOT NULL, \"idempotencyKey\" text NOT NULL, \"to\" text NOT NULL, \"subject\" text NOT NULL, \"text\" text NOT NULL, \"html\" text NOT NULL, \"transport\" text NOT NULL, \"sentAt\" TIMESTAMP WITH TIME ZONE, \"providerMessageId\" text, \"createdAt\" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT \"PK_922cad79d5a315f5d1d06b077da\" PRIMARY KEY (\"id\"))");
+    await q.query("CREATE UNIQUE INDEX \"IDX_cf3264689cd37051896cd8741a\" ON \"email_messages\" (\"idempotencyKey\") ");
+    await q.query("CREATE INDEX \"IDX_226864269df0d2259f7801d466\" ON \"email_messages\" (\"orgId\", \"createdAt\") ");
+    await q.query("CREATE TABLE \"settings\" (\"key\" text NOT NULL, \"value\" text NOT NULL, CONSTRAINT \"PK_c8639b7626fa94ba8265628f214\" PRIMARY KEY (\"key\"))");
+    await q.query("CREATE TABLE \"risk_configs\" (\"id\" text NOT NULL, \"orgId\" text NOT NULL, \"name\" text NOT NULL DEFAULT '', \"weights\" jsonb NOT NULL, \"thresholds\" jsonb NOT NULL, \"modifiers\" jsonb NOT NULL, \"isActive\" boolean NOT NULL DEFAULT false, \"createdBy\" text, \"createdAt\" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT \"PK_5bcc5a9ced5af0b455699b04127\" PRIMARY KEY (\"id\"))");
+    await q.query("CREATE UNIQUE INDEX \"IDX_0447127ab63753096fbe1e553a\" ON \"risk_configs\" (\"orgId\") WHERE \"isActive\"");
+    await q.query("CREATE TABLE \"policies\" (\"id\" text NOT NULL, \"orgId\" text NOT NULL, \"name\" text NOT NULL, \"scope\" text NOT NULL, \"targetId\" text, \"isActive\" boolean NOT NULL DEFAULT true, \"definition\" jsonb NOT NULL, \"currentVersionId\" text, \"templateId\" text, \"createdAt\" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), \"updatedAt\" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT \"PK_603e09f183df0108d8695c57e28\" PRIMARY KEY (\"id\"))");
+    await q.query("CREATE UNIQUE INDEX \"IDX_577f9d7a9d62a52a7ba7f21a5d\" ON \"policies\" (\"orgId\", \"name\") ");
+    await q.query("CREATE TABLE \"policy_versions\" (\"id\" text NOT NULL, \"orgId\" text NOT NULL, \"policyId\" text NOT NULL, \"version\" integer NOT NULL, \"status\" text NOT NULL, \"policyData\" jsonb NOT NULL, \"note\" text, \"createdBy\" text, \"reviewedBy\" text, \"reviewedAt\" TIMESTAMP WITH TIME ZONE, \"createdAt\" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT \"PK_125d2970fc66a316f84af16812e\" PRIMARY KEY (\"id\"))");
+    await q.query("CREATE UNIQUE INDEX \"IDX_466085ab505a10cc9297a26af6\" ON \"policy_versions\" (\"policyId\", \"version\") ");
+    await q.query("CREATE TABLE \"policy_exceptions\" (\"id\" text NOT NULL, \"orgId\" text NOT NULL, \"policyId\" text NOT NULL, \"actorId\" text, \"runId\" text, \"reason\" text NOT NULL, \"expiresAt\" TIMESTAMP WITH TIME ZONE, \"maxUses\" integer, \"uses\" integer NOT NULL DEFAULT '0', \"createdBy\" text, \"revokedAt\" TIMESTAMP WITH TIME ZONE, \"createdAt\" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT \"PK_5394ca17f90940f39abd2ef29a0\" PRIMARY KEY (\"id\"))");
+    await q.query("CREATE INDEX \"IDX_a4e2d1959de32c53e30f232969\" ON \"policy_exceptions\" (\"orgId\", \"policyId\") ");
+    await q.query("CREATE TABLE \"counters\" (\"orgId\" text NOT NULL, \"key\" text NOT NULL, \"value\" numeric NOT NULL DEFAULT '0', \"expiresAt\" TIMESTAMP WITH TIME ZONE, CONSTRAINT \"PK_febe68bc3e9205f2f57cd3053c1\" PRIMARY KEY (\"orgId\", \"key\"))");
+    await q.query("CREATE TABLE \"rule_stats\" (\"orgId\" text NOT NULL, \"ruleId\" text NOT NULL, \"day\" date NOT NULL, \"evaluations\" integer NOT NULL DEFAULT '0', \"matches\" integer NOT NULL DEFAULT '0', \"decisive\" integer NOT NULL DEFAULT '0', CONSTRAINT \"PK_b7f3338062ec79b70429dfaecb6\" PRIMARY KEY (\"orgId\", \"ruleId\", \"day\"))");
+    await q.query("CREATE TABLE \"simulations\" (\"id\" text NOT NULL, \"orgId\" text NOT NULL, \"status\" text NOT NULL, \"processed\" integer NOT NULL DEFAULT '0', \"total\" integer NOT NULL DEFAULT '0', \"params\" jsonb NOT NULL, \"result\" jsonb, \"error\" text, \"createdAt\" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), \"finishedAt\" TIMESTAMP WITH TIME ZONE, CONSTRAINT \"PK_c6d15083257a1c84ecd67423c30\" PRIMARY KEY (\"id\"))");
+    await q.query("CREATE INDEX \"IDX_8078179c19e3522df9bbe69b00\" ON \"simulations\" (\"orgId\", \"createdAt\") ");
+  }
+
+  public async down(q: QueryRunner): Promise<void> {
+    for (const t of ['simulations', 'rule_stats', 'counters', 'policy_exceptions', 'policy_versions', 'policies', 'risk_configs', 'settings', 'email_messages', 'approval_tokens', 'audit_heads', 'audit_records', 'decisions', 'smart_rules', 'api_keys', 'users', 'organizations']) {
+      await q.query(`DROP TABLE IF EXISTS "${t}"`);
+    }
+  }
+}

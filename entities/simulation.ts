@@ -1,0 +1,38 @@
+import type { JsonObject } from './json';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** A simulation run: a draft evaluated against stored proposals, with progress for polling. */
+@Entity('simulations')
+@Index(['orgId', 'createdAt'])
+export class Simulation {
+  @PrimaryColumn({ type: 'text' })
+  id: string;
+
+  @Column({ type: 'text' })
+  orgId: string;
+
+  /** queued / running / done / failed */
+  @Column({ type: 'text' })
+  status: string;
+
+  @Column({ type: 'integer', default: 0 })
+  processed: number;
+
+  @Column({ type: 'integer', default: 0 })
+  total: number;
+
+  @Column({ type: 'jsonb' })
+  params: JsonObject;
+
+  @Column({ type: 'jsonb', nullable: true })
+  result: JsonObject | null;
+
+  @Column({ type: 'text', nullable: true })
+  error: string | null;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  finishedAt: Date | null;
+}

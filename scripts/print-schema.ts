@@ -1,0 +1,14 @@
+// Prints the SQL that would bring an empty database to the entities' schema: the body of a new migration.
+import { createDataSource, ensureDatabase, dropDatabase } from '../entities/data-source';
+
+async function main(): Promise<void> {
+  const url = `postgres://postgres@127.0.0.1:5432/arbiter_schema_${process.pid}`;
+  await ensureDatabase(url);
+  const ds = createDataSource(url);
+  await ds.initialize();
+  const sql = await ds.driver.createSchemaBuilder().log();
+  for (const q of sql.upQueries) console.log(`    await q.query(${JSON.stringify(q.query)});`);
+  await ds.destroy();
+  await dropDatabase(url);
+}
+void main();

@@ -1,0 +1,42 @@
+import type { Core } from './core';
+import { DecideService } from './decide';
+import { PolicyCompiler } from './policy-compiler';
+import { PolicyDecisionExtension, registerPolicyLoader } from './policy-layer';
+import { PolicyService } from './policy-service';
+import { RuleStats } from './rule-stats';
+import { Simulator } from './simulator';
+import type { WorkflowGateway } from './workflow-gateway';
+
+export interface AppServices {
+  decide: DecideService;
+  policies: PolicyService;
+  compiler: PolicyCompiler;
+  ruleStats: RuleStats;
+  simulator: Simulator;
+  stop(): Promise<void>;
+}
+
+/** Wires the decision path with its layers (agent policies) and observers (rule analytics). */
+export function buildAppServices(core: Core, workflows: WorkflowGateway): AppServices {
+  const { config } = core;
+  registerPolicyLoader(core.store);
+  const decide = new DecideService({
+    ds: core.ds,
+    audit: core.audit,
+    store: core.store,
+    workflows,
+    approvals: { tier1TimeoutSeconds: config.APPROVAL_TIER1_TIMEOUT_SECONDS, tier2TimeoutSeconds: config.APPROVAL_TIER2_TIMEOUT_SECONDS, quorum: config.APPROVAL_QUORUM },
+  });
+  decide.use(new PolicyDecisionExtension(core.ds));
+  const ruleStats = new RuleStats(core.ds);
+  ruleStats.start();
+  decide.observe((orgId, snapshot, verdict) => ruleStats.record(orgId, snapshot.ruleDefs.map((r) => r.id), verdict));
+  return {
+    decide,
+    policies: new PolicyService(core.ds, core.audit, core.store),
+    compiler: new PolicyCompiler(config.LLM_BASE_URL ? { baseUrl: config.LLM_BASE_URL, apiKey: config.LLM_API_KEY, model: config.LLM_MODEL } : null),
+    ruleStats,
+    simulator: new Simulator(core.ds, core.store),
+    stop: () => ruleStats.stop(),
+  };
+}

@@ -1,0 +1,217 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { canonicalJson, newId, sha256 } from './ids';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** What a change or decision says about itself in the audit trail. */
+export interface AuditInput {
+  actorType: 'api_key' | 'user' | 'agent' | 'system';
+  actorId: string;
+  entityType: string;
+  entityId: string;
+  action: string;
+  data: Record<string, unknown>;
+  /** Workflow steps set this so a retried activity appends once. */
+  dedupeKey?: string;
+}
+
+/** A record once it has its place in the chain. */
+export interface SealedRecord {
+  orgId: string;
+  seq: number;
+  id: string;
+  at: string;
+  actorType: string;
+  actorId: string;
+  entityType: string;
+  entityId: string;
+  action: string;
+  data: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+/** The hashed content of a record: everything but the hash itself and the dedupe key. */
+export function recordHash(prevHash: string, r: Omit<SealedRecord, 'hash' | 'prevHash'>): string {
+  const body = canonicalJson({
+    orgId: r.orgId,
+    seq: r.seq,
+    id: r.id,
+    at: r.at,
+    actorType: r.actorType,
+    actorId: r.actorId,
+    entityType: r.entityType,
+    entityId: r.entityId,
+    action: r.action,
+    data: r.data,
+  });
+  return sha256(prevHash + body);
+}
+
+type Writer<T> = (em: EntityManager, sealed: SealedRecord[]) => Promise<T>;
+
+interface Pending {
+  entries: AuditInput[];
+  write?: Writer<unknown>;
+  resolve: (v: { value: unknown; sealed: SealedRecord[] }) => void;
+  reject: (e: unknown) => void;
+}
+
+const MAX_BATCH = 256;
+
+/**
+ * The organization's hash chain, appended in the same transaction as the change it records.
+ *
+ * Appends for one organization are queued and flushed as group commits: one
+ * transaction takes the row lock on `audit_heads`, runs every queued writer,
+ * inserts their records with consecutive `seq`, and commits once. Concurrent
+ * proposals therefore share one fsync instead of queueing on the lock one by one.
+ * Other processes serialise on the same row lock, so `seq` stays gapless.
+ * If any writer in a batch fails, the batch rolls back and each item is retried
+ * alone, so one bad write never takes its neighbours with it.
+ */
+export class AuditLog {
+  private readonly queues = new Map<string, Pending[]>();
+  private readonly flushing = new Set<string>();
+
+  constructor(private readonly ds: DataSource) {}
+
+  /** Appends `entries` and runs `write` in the same transaction; resolves after commit. */
+  append<T = void>(orgId: string, entries: AuditInput[], write?: Writer<T>): Promise<{ value: T; sealed: SealedRecord[] }> {
+    return new Promise((resolve, reject) => {
+      const q = this.queues.get(orgId) ?? [];
+      q.push({ entries, write, resolve: resolve as Pending['resolve'], reject });
+      this.queues.set(orgId, q);
+      if (!this.flushing.has(orgId)) {
+        this.flushing.add(orgId);
+        // Let the current tick's other appends join this batch.
+        setImmediate(() => void this.drain(orgId));
+      }
+    });
+  }
+
+  private async drain(orgId: string): Promise<void> {
+    try {
+      for (;;) {
+        const q = this.queues.get(orgId);
+        if (!q || q.length === 0) break;
+        const batch = q.splice(0, MAX_BATCH);
+        try {
+          const results = await this.commitBatch(orgId, batch);
+          batch.forEach((p, i) => p.resolve(results[i]));
+        } catch (batchError) {
+          if (batch.length === 1) {
+            batch[0].reject(batchError);
+            continue;
+          }
+          for (const p of batch) {
+            try {
+              const [r] = await this.commitBatch(orgId, [p]);
+              p.resolve(r);
+            } catch (e) {
+              p.reject(e);
+            }
+          }
+        }
+      }
+    } finally {
+      this.flushing.delete(orgId);
+      if ((this.queues.get(orgId)?.length ?? 0) > 0) {
+        this.flushing.add(orgId);
+        setImmediate(() => void this.drain(orgId));
+      }
+    }
+  }
+
+  private async commitBatch(orgId: string, batch: Pending[]): Promise<{ value: unknown; sealed: SealedRecord[] }[]> {
+    return this.ds.transaction(async (em) => {
+      await em.query('INSERT INTO audit_heads ("orgId", seq, hash) VALUES ($1, 0, $2) ON CONFLICT DO NOTHING', [orgId, GENESIS_HASH]);
+      const [head] = (await em.query('SELECT seq, hash FROM audit_heads WHERE "orgId" = $1 FOR UPDATE', [orgId])) as { seq: string; hash: string }[];
+      let seq = Number(head.seq);
+      let prev = head.hash;
+
+      const dedupeKeys = batch.flatMap((p) => p.entries.map((e) => e.dedupeKey).filter((k): k is string => !!k));
+      const seen = new Set<string>();
+      if (dedupeKeys.length > 0) {
+        const rows = (await em.query('SELECT "dedupeKey" FROM audit_records WHERE "orgId" = $1 AND "dedupeKey" = ANY($2)', [orgId, dedupeKeys])) as { dedupeKey: string }[];
+        rows.forEach((r) => seen.add(r.dedupeKey));
+      }
+
+      const out: { value: unknown; sealed: SealedRecord[] }[] = [];
+      const rows: unknown[][] = [];
+      const now = new Date().toISOString();
+      for (const p of batch) {
+        const sealed: SealedRecord[] = [];
+        for (const e of p.entries) {
+          if (e.dedupeKey) {
+            if (seen.has(e.dedupeKey)) continue;
+            seen.add(e.dedupeKey);
+          }
+          seq += 1;
+          const base = { orgId, seq, id: newId('aud'), at: now, actorType: e.actorType, actorId: e.actorId, entityType: e.entityType, entityId: e.entityId, action: e.action, data: e.data };
+          const hash = recordHash(prev, base);
+          const rec: SealedRecord = { ...base, prevHash: prev, hash };
+          prev = hash;
+          sealed.push(rec);
+          rows.push([rec.orgId, rec.seq, rec.id, rec.at, rec.actorType, rec.actorId, rec.entityType, rec.entityId, rec.action, JSON.stringify(rec.data), e.dedupeKey ?? null, rec.prevHash, rec.hash]);
+        }
+        const value = p.write ? await p.write(em, sealed) : undefined;
+        out.push({ value, sealed });
+      }
+      if (rows.length > 0) {
+        await insertRecords(em, rows);
+        await em.query('UPDATE audit_heads SET seq = $2, hash = $3 WHERE "orgId" = $1', [orgId, seq, prev]);
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Recomputes an organization's chain from the first record and names the first
+   * `seq` whose hash, link or position does not hold.
+   */
+  async verify(orgId: string): Promise<{ ok: boolean; checked: number; headSeq: number; firstBrokenSeq: number | null; problem: string | null }> {
+    const [head] = (await this.ds.query('SELECT seq, hash FROM audit_heads WHERE "orgId" = $1', [orgId])) as { seq: string; hash: string }[];
+    let prev = GENESIS_HASH;
+    let expected = 1;
+    let checked = 0;
+    const page = 5000;
+    for (;;) {
+      const rows = (await this.ds.query(
+        'SELECT seq, id, at, "actorType", "actorId", "entityType", "entityId", action, data, "prevHash", hash FROM audit_records WHERE "orgId" = $1 AND seq >= $2 ORDER BY seq LIMIT $3',
+        [orgId, expected, page],
+      )) as { seq: string; id: string; at: Date; actorType: string; actorId: string; entityType: string; entityId: string; action: string; data: Record<string, unknown>; prevHash: string; hash: string }[];
+      for (const r of rows) {
+        const seq = Number(r.seq);
+        const fail = (problem: string) => ({ ok: false, checked, headSeq: Number(head?.seq ?? 0), firstBrokenSeq: seq, problem });
+        if (seq !== expected) return { ...fail(`seq ${expected} is missing`), firstBrokenSeq: expected };
+        if (r.prevHash !== prev) return fail('prevHash does not match the previous record');
+        const recomputed = recordHash(prev, { orgId, seq, id: r.id, at: r.at.toISOString(), actorType: r.actorType, actorId: r.actorId, entityType: r.entityType, entityId: r.entityId, action: r.action, data: r.data });
+        if (recomputed !== r.hash) return fail('hash does not match the record content');
+        prev = r.hash;
+        expected += 1;
+        checked += 1;
+      }
+      if (rows.length < page) break;
+    }
+    const headSeq = Number(head?.seq ?? 0);
+    if (head && (headSeq !== checked || head.hash !== prev)) {
+      return { ok: false, checked, headSeq, firstBrokenSeq: checked + 1, problem: 'records after the last intact one were removed' };
+    }
+    return { ok: true, checked, headSeq, firstBrokenSeq: null, problem: null };
+  }
+}
+
+async function insertRecords(em: EntityManager, rows: unknown[][]): Promise<void> {
+  const cols = 13;
+  const params: unknown[] = [];
+  const tuples = rows.map((r, i) => {
+    params.push(...r);
+    const b = i * cols;
+    return `(${Array.from({ length: cols }, (_, j) => `$${b + j + 1}`).join(',')})`;
+  });
+  await em.query(
+    `INSERT INTO audit_records ("orgId", seq, id, at, "actorType", "actorId", "entityType", "entityId", action, data, "dedupeKey", "prevHash", hash) VALUES ${tuples.join(',')}`,
+    params,
+  );
+}

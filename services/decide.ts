@@ -1,0 +1,242 @@
+import type { DataSource } from 'typeorm';
+import type { ApprovalPlan } from '../engine/approval';
+import { evaluate } from '../engine/evaluate';
+import type { Layer } from '../engine/evaluate';
+import type { ActorHistory, Outcome, Proposal, Verdict } from '../engine/types';
+import { Decision, User } from '../entities';
+import type { AuditLog } from './audit-log';
+import type { Principal } from './auth';
+import { unprocessable } from './errors';
+import { canonicalJson, newId, sha256 } from './ids';
+import type { PolicySnapshot, PolicyStore } from './policy-store';
+import type { WorkflowGateway } from './workflow-gateway';
+
+/** Approval defaults from configuration, until a policy names its own. */
+export interface ApprovalDefaults {
+  tier1TimeoutSeconds: number;
+  tier2TimeoutSeconds: number;
+  quorum: number;
+}
+
+/**
+ * Extension point for layers that need the database around evaluation (agent
+ * policies: budgets, rate limits, evidence, exceptions). `prepare` reads what
+ * the pure layer needs; `commit` spends counters inside the decision's
+ * transaction and may refuse (a lost race), which turns the verdict into DENY.
+ */
+export interface DecisionExtension {
+  prepare(snapshot: PolicySnapshot, proposal: Proposal, now: number): Promise<{ layers: Layer[]; commit?: (em: import('typeorm').EntityManager, verdict: Verdict) => Promise<{ refused?: { code: string; message: string } }> }>;
+}
+
+export interface ProposeOptions {
+  surface: 'aegis' | 'wardn' | 'ascend';
+  idempotencyKey?: string;
+  /** The raw request body, hashed to tell a replay from a conflicting reuse of the key. */
+  requestBody: unknown;
+}
+
+export interface DecisionResult {
+  decision: Decision;
+  auditSeq: number;
+  auditHash: string;
+  replayed: boolean;
+  verdict: Verdict;
+}
+
+const HISTORY_TTL_MS = 60_000;
+
+/**
+ * The decision path: evaluate against the organization's compiled snapshot,
+ * persist the decision and its audit record in one transaction, then start the
+ * approval workflow when people are needed. Any failure before the commit
+ * throws; callers answer a fail-closed DENY or 5xx, never ALLOW.
+ */
+export class DecideService {
+  private readonly history = new Map<string, { h: ActorHistory; until: number }>();
+  private readonly extensions: DecisionExtension[] = [];
+  private readonly observers: ((orgId: string, snapshot: PolicySnapshot, verdict: Verdict) => void)[] = [];
+
+  constructor(
+    private readonly deps: { ds: DataSource; audit: AuditLog; store: PolicyStore; workflows: WorkflowGateway; approvals: ApprovalDefaults },
+  ) {}
+
+  use(ext: DecisionExtension): void {
+    this.extensions.push(ext);
+  }
+
+  /** Called after each committed decision (analytics); must not throw or block. */
+  observe(fn: (orgId: string, snapshot: PolicySnapshot, verdict: Verdict) => void): void {
+    this.observers.push(fn);
+  }
+
+  async propose(principal: Principal, proposal: Proposal, opts: ProposeOptions): Promise<DecisionResult> {
+    const { ds, audit, store } = this.deps;
+    const orgId = principal.orgId;
+    const requestHash = sha256(canonicalJson({ surface: opts.surface, body: opts.requestBody }));
+    if (opts.idempotencyKey) {
+      const prior = await this.findByIdempotencyKey(orgId, opts.idempotencyKey, requestHash);
+      if (prior) return prior;
+    }
+
+    const now = Date.now();
+    const snapshot = await store.get(orgId);
+    const history = await this.actorHistory(orgId, proposal.actor.id, now);
+    const prepared = await Promise.all(this.extensions.map((x) => x.prepare(snapshot, proposal, now)));
+    let verdict = evaluate({ proposal, rules: snapshot.rules, risk: snapshot.risk, now, history, layers: prepared.flatMap((p) => p.layers) });
+
+    const id = newId('dec');
+    const pending = verdict.outcome === 'REQUIRE_APPROVAL' || verdict.outcome === 'ESCALATE';
+    const plan = pending ? await this.planApproval(orgId, proposal, verdict) : null;
+
+    const row = new Decision();
+    Object.assign(row, {
+      id,
+      orgId,
+      actorId: proposal.actor.id,
+      actorType: proposal.actor.type,
+      capability: proposal.action.capability,
+      runId: proposal.context.runId ?? null,
+      sessionId: proposal.context.sessionId ?? null,
+      surface: opts.surface,
+      proposal: proposal as unknown as Record<string, unknown>,
+      riskScore: verdict.risk.score,
+      workflowId: null,
+      approvalPlan: plan as unknown as Record<string, unknown> | null,
+      approvalState: null,
+      decidedBy: [],
+      decidedAt: null,
+      idempotencyKey: opts.idempotencyKey ?? null,
+      requestHash,
+      output: null,
+    });
+
+    let result;
+    try {
+      result = await audit.append(
+        orgId,
+        [{ actorType: 'api_key', actorId: principal.keyId, entityType: 'decision', entityId: id, action: 'decision.proposed', data: { actorId: proposal.actor.id, capability: proposal.action.capability, outcome: verdict.outcome, riskScore: verdict.risk.score, reasons: verdict.reasons.map((r) => r.code + (r.id ? `:${r.id}` : '')) } }],
+        async (em, [rec]) => {
+          for (const p of prepared) {
+            const res = p.commit ? await p.commit(em, verdict) : {};
+            if (res.refused) {
+              // A counter was spent by a concurrent proposal between read and commit: deny, never overspend.
+              const r = { source: 'policy' as const, effect: 'DENY' as const, code: res.refused.code, message: res.refused.message };
+              verdict = { ...verdict, outcome: 'DENY', decisive: r, reasons: [...verdict.reasons, r], approval: undefined };
+            }
+          }
+          const finalNow = verdict.outcome === 'ALLOW' || verdict.outcome === 'DENY';
+          Object.assign(row, {
+            outcome: verdict.outcome,
+            status: finalNow ? 'final' : 'pending',
+            finalOutcome: finalNow ? verdict.outcome : null,
+            reason: explain(verdict),
+            verdict: verdict as unknown as Record<string, unknown>,
+            workflowId: finalNow ? null : `proposal-${id}`,
+            approvalPlan: finalNow ? null : row.approvalPlan,
+            auditRef: rec.id,
+            auditSeq: String(rec.seq),
+            auditHash: rec.hash,
+          });
+          await em.insert(Decision, row);
+        },
+      );
+    } catch (e) {
+      if (opts.idempotencyKey && isUniqueViolation(e)) {
+        const prior = await this.findByIdempotencyKey(orgId, opts.idempotencyKey, requestHash);
+        if (prior) return prior;
+      }
+      throw e;
+    }
+    const [rec] = result.sealed;
+    this.noteOutcome(orgId, proposal.actor.id, row.finalOutcome);
+    for (const fn of this.observers) fn(orgId, snapshot, verdict);
+
+    if (row.status === 'pending' && row.approvalPlan) {
+      try {
+        await this.deps.workflows.startProposal({
+          orgId,
+          decisionId: id,
+          plan: row.approvalPlan as unknown as ApprovalPlan,
+          summary: { capability: row.capability, actorId: row.actorId, actorType: row.actorType, riskScore: row.riskScore, reason: row.reason, outcome: row.outcome, parameters: proposal.action.parameters, environment: proposal.environment },
+        });
+      } catch (e) {
+        // Nobody will ever be asked: close it as DENY, audited, rather than leave it hanging.
+        await this.failPending(orgId, id, 'WORKFLOW_START_FAILED', (e as Error).message);
+        throw e;
+      }
+    }
+    return { decision: row, auditSeq: rec.seq, auditHash: rec.hash, replayed: false, verdict };
+  }
+
+  private async failPending(orgId: string, id: string, code: string, detail: string): Promise<void> {
+    await this.deps.audit.append(orgId, [{ actorType: 'system', actorId: 'decide', entityType: 'decision', entityId: id, action: 'decision.finalized', data: { outcome: 'DENY', code, detail: detail.slice(0, 200) } }], async (em) => {
+      await em.query(`UPDATE decisions SET status = 'final', "finalOutcome" = 'DENY', "decidedAt" = now() WHERE id = $1 AND "orgId" = $2`, [id, orgId]);
+    });
+  }
+
+  private async findByIdempotencyKey(orgId: string, key: string, requestHash: string): Promise<DecisionResult | null> {
+    const prior = await this.deps.ds.getRepository(Decision).findOne({ where: { orgId, idempotencyKey: key } });
+    if (!prior) return null;
+    if (prior.requestHash !== requestHash) {
+      throw unprocessable('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body', 'Idempotency-Key');
+    }
+    return { decision: prior, auditSeq: Number(prior.auditSeq), auditHash: prior.auditHash, replayed: true, verdict: prior.verdict as unknown as Verdict };
+  }
+
+  /**
+   * Tier 1: the approvers a policy named, else the organization's approvers;
+   * tier 2: its admins. ESCALATE starts at tier 2.
+   */
+  async planApproval(orgId: string, proposal: Proposal, verdict: Verdict): Promise<ApprovalPlan> {
+    const users = await this.deps.ds.getRepository(User).find({ where: { orgId } });
+    const named = verdict.approval?.approvers ?? [];
+    const resolve = (ref: string) => users.find((u) => u.id === ref || u.email.toLowerCase() === ref.toLowerCase())?.id;
+    const tier1 = named.length ? named.map(resolve).filter((x): x is string => !!x) : users.filter((u) => u.roles.includes('approver')).map((u) => u.id);
+    const admins = users.filter((u) => u.roles.includes('admin')).map((u) => u.id);
+    const d = this.deps.approvals;
+    const quorum = Math.max(1, Math.min(verdict.approval?.quorum ?? d.quorum, Math.max(1, tier1.length)));
+    const tiers = [
+      { label: 'approvers', approvers: tier1, quorum, timeoutSeconds: verdict.approval?.timeoutSeconds ?? d.tier1TimeoutSeconds },
+      { label: 'admins', approvers: admins, quorum: 1, timeoutSeconds: d.tier2TimeoutSeconds },
+    ];
+    const startTier = Math.min(Math.max(verdict.approval?.startTier ?? (verdict.outcome === 'ESCALATE' ? 2 : 1), 1), tiers.length);
+    return { tiers, startTier, proposerId: proposal.actor.id, denyEndsIt: true };
+  }
+
+  /** Recent outcomes of an actor for the risk score's historical factor; re-read at most once a minute. */
+  private async actorHistory(orgId: string, actorId: string, now: number): Promise<ActorHistory> {
+    const key = `${orgId}\u0000${actorId}`;
+    const hit = this.history.get(key);
+    if (hit && hit.until > now) return hit.h;
+    const [row] = (await this.deps.ds.query(
+      `SELECT count(*)::int AS total, count(*) FILTER (WHERE "finalOutcome" = 'DENY')::int AS denied
+         FROM (SELECT "finalOutcome" FROM decisions WHERE "orgId" = $1 AND "actorId" = $2 AND "createdAt" > now() - interval '7 days' ORDER BY "createdAt" DESC LIMIT 200) d`,
+      [orgId, actorId],
+    )) as { total: number; denied: number }[];
+    const h = { total: row.total, denied: row.denied };
+    if (this.history.size > 50_000) this.history.clear();
+    this.history.set(key, { h, until: now + HISTORY_TTL_MS });
+    return h;
+  }
+
+  private noteOutcome(orgId: string, actorId: string, outcome: string | null): void {
+    const hit = this.history.get(`${orgId}\u0000${actorId}`);
+    if (!hit || !outcome) return;
+    hit.h = { total: hit.h.total + 1, denied: hit.h.denied + (outcome === 'DENY' ? 1 : 0) };
+  }
+}
+
+/** One sentence a person can read: the decisive reason, then the risk. */
+export function explain(v: Verdict): string {
+  const head = v.decisive?.message ?? outcomeText(v.outcome);
+  const risk = v.reasons.find((r) => r.source === 'risk');
+  return risk && risk !== v.decisive ? `${head}. ${risk.message}` : head;
+}
+
+function outcomeText(o: Outcome): string {
+  return { ALLOW: 'Allowed', DENY: 'Denied', REQUIRE_APPROVAL: 'Requires approval', ESCALATE: 'Escalated' }[o];
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: string }).code === '23505';
+}

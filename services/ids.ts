@@ -1,0 +1,31 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+
+/** A random id with a readable prefix, e.g. `dec_7f3a2b1c9d0e4f5a6b7c`: 100 bits, Crockford-style base32. */
+export function newId(prefix: string, bytes = 13): string {
+  const buf = randomBytes(bytes);
+  let out = '';
+  for (const b of buf) out += ALPHABET[b & 31];
+  return `${prefix}_${out}`;
+}
+
+/** SHA-256 hex digest. */
+export function sha256(input: string): string {
+  return createHash('sha256').update(input).digest('hex');
+}
+
+/**
+ * Canonical JSON: object keys sorted, no whitespace, `undefined` dropped.
+ * Hashes of the audit chain and of idempotent request bodies are taken over this form.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    return value === undefined ? 'null' : JSON.stringify(value);
+  }
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+}

@@ -1,0 +1,80 @@
+import { WorkflowIdReusePolicy, WorkflowUpdateFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ApprovalState } from '../engine/approval';
+import { decideUpdate, PROPOSAL_WORKFLOW_TYPE, proposalWorkflowId, stateQuery, waiveUpdate, withdrawSignal } from '../workflows/messages';
+import type { DecideInput, DecideResult, ProposalWorkflowInput, WaiveInput, WithdrawInput } from '../workflows/messages';
+import { AppError } from './errors';
+
+/** Update rejections a caller can act on, mapped to HTTP statuses. */
+const REJECTION_STATUS: Record<string, number> = {
+  NOT_PENDING: 409,
+  SELF_APPROVAL: 403,
+  NOT_AN_APPROVER: 403,
+  ALREADY_DECIDED: 409,
+  REASON_REQUIRED: 400,
+};
+
+/**
+ * The API's and services' one door to Temporal: start a proposal workflow,
+ * deliver decisions as updates (the caller learns at once whether it counted),
+ * read one execution's live state.
+ */
+export class WorkflowGateway {
+  constructor(private readonly client: Client, private readonly taskQueue: string) {}
+
+  async startProposal(input: ProposalWorkflowInput): Promise<string> {
+    const workflowId = proposalWorkflowId(input.decisionId);
+    try {
+      await this.client.workflow.start(PROPOSAL_WORKFLOW_TYPE, {
+        taskQueue: this.taskQueue,
+        workflowId,
+        args: [input],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      });
+    } catch (e) {
+      // Already started by an earlier attempt: starting is idempotent by id.
+      if ((e as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw e;
+    }
+    return workflowId;
+  }
+
+  async decide(workflowId: string, input: DecideInput): Promise<DecideResult> {
+    return this.update(workflowId, () => this.client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [input] }));
+  }
+
+  async waive(workflowId: string, input: WaiveInput): Promise<DecideResult> {
+    return this.update(workflowId, () => this.client.workflow.getHandle(workflowId).executeUpdate(waiveUpdate, { args: [input] }));
+  }
+
+  async withdraw(workflowId: string, input: WithdrawInput): Promise<void> {
+    await this.client.workflow.getHandle(workflowId).signal(withdrawSignal, input);
+  }
+
+  async state(workflowId: string): Promise<ApprovalState> {
+    return this.client.workflow.getHandle(workflowId).query(stateQuery);
+  }
+
+  /** The execution's event history, summarised for people. */
+  async history(workflowId: string): Promise<{ eventId: string; eventType: string; time: string | null }[]> {
+    const h = await this.client.workflow.getHandle(workflowId).fetchHistory();
+    return (h.events ?? []).map((e) => ({
+      eventId: String(e.eventId ?? ''),
+      eventType: String(e.eventType ?? ''),
+      time: e.eventTime?.seconds != null ? new Date(Number(e.eventTime.seconds) * 1000 + Math.floor((e.eventTime.nanos ?? 0) / 1e6)).toISOString() : null,
+    }));
+  }
+
+  private async update(workflowId: string, run: () => Promise<DecideResult>): Promise<DecideResult> {
+    try {
+      return await run();
+    } catch (e) {
+      if (e instanceof WorkflowUpdateFailedError && e.cause instanceof ApplicationFailure) {
+        const code = e.cause.type ?? 'UPDATE_REJECTED';
+        throw new AppError(REJECTION_STATUS[code] ?? 409, code, e.cause.message);
+      }
+      if (e instanceof WorkflowNotFoundError) throw new AppError(409, 'NOT_PENDING', 'the approval is no longer pending');
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { addUser, linkIn, postForm, proposal } from '../helpers/fixtures';
+import { startSmtp } from '../helpers/smtp';
+import { startStack } from '../helpers/stack';
+import type { Stack } from '../helpers/stack';
+import { startTemporal } from '../helpers/temporal';
+
+const transfer = (over: Record<string, unknown> = {}) =>
+  proposal({ actor: { id: 'pay-bot', type: 'ai-agent' }, action: { capability: 'payments.transfer', parameters: { amount: 1200, to: 'ACME' } }, ...over });
+
+describe('human approval, end to end: email link → page → decision → the agent reads it', () => {
+  let temporal: TestWorkflowEnvironment;
+  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let s: Stack;
+  let alice: string;
+  before(async () => {
+    temporal = await startTemporal();
+    smtp = await startSmtp();
+    s = await startStack({ temporal, env: { SMTP_URL: smtp.url, APPROVAL_TIER1_TIMEOUT_SECONDS: '600' } });
+    alice = await addUser(s, 'alice@example.com', ['approver'], 'Alice');
+    await addUser(s, 'root@example.com', ['admin'], 'Root');
+    const rule = await s.call('POST', '/api/smart-rules', { body: { name: 'Transfers need a person', priority: 10, conditions: { action_type: 'payments.transfer' }, action: 'REQUIRE_APPROVAL' } });
+    assert.equal(rule.status, 201);
+  });
+  after(async () => {
+    await s?.close();
+    await smtp?.close();
+    await temporal?.teardown();
+  });
+
+  it('REQUIRE_CONFIRMATION → mail with a link → GET changes nothing → POST approves → ALLOW', async () => {
+    const p = await s.call('POST', '/api/v1/governance/propose', { body: transfer() });
+    assert.equal(p.status, 200);
+    assert.equal(p.body.outcome, 'REQUIRE_CONFIRMATION');
+    assert.equal(p.body.status, 'pending');
+    const id = p.body.decision_id as string;
+
+    const mail = await smtp.waitFor((m) => m.to === 'alice@example.com' && m.text.includes(id));
+    assert.match(mail.subject, /payments\.transfer/);
+    const link = linkIn(mail.text);
+
+    // A mail scanner prefetching the link twice decides nothing.
+    for (let i = 0; i < 2; i++) {
+      const page = await fetch(link);
+      assert.equal(page.status, 200);
+      const html = await page.text();
+      assert.match(html, /payments\.transfer/);
+      assert.match(html, /name="decision" value="approve"/);
+    }
+    const still = await s.call('GET', `/api/v1/governance/decisions/${id}`);
+    assert.equal(still.body.status, 'pending');
+    assert.equal(still.body.outcome, 'REQUIRE_CONFIRMATION');
+
+    const posted = await postForm(link, { decision: 'approve', comment: 'ok by me' });
+    assert.equal(posted.status, 200, posted.text);
+    assert.match(posted.text, /approved/);
+
+    const final = await s.call('GET', `/api/v1/governance/decisions/${id}?wait=15`);
+    assert.equal(final.body.status, 'final');
+    assert.equal(final.body.outcome, 'ALLOW');
+    assert.equal(final.body.original_outcome, 'REQUIRE_CONFIRMATION');
+    assert.deepEqual(final.body.decided_by, [alice]);
+    assert.ok(final.body.decided_at);
+
+    // The same link a second time is refused and changes nothing.
+    const again = await postForm(link, { decision: 'deny' });
+    assert.equal(again.status, 410);
+    assert.equal((await s.call('GET', `/api/v1/governance/decisions/${id}`)).body.outcome, 'ALLOW');
+
+    const audit = await s.core.ds.query(`SELECT action FROM audit_records WHERE "entityId" = $1 ORDER BY seq`, [id]);
+    assert.deepEqual(audit.map((a: { action: string }) => a.action), ['decision.proposed', 'approval.notified', 'approval.approve', 'decision.finalized']);
+    assert.equal((await s.call('GET', '/api/v1/audit/verify')).body.ok, true);
+  });
+
+  it('a deny through the link ends it as DENY', async () => {
+    const p = await s.call('POST', '/api/v1/governance/propose', { body: transfer({ action: { capability: 'payments.transfer', parameters: { amount: 5, to: 'Bob' } } }) });
+    const mail = await smtp.waitFor((m) => m.to === 'alice@example.com' && m.text.includes(p.body.decision_id));
+    const posted = await postForm(linkIn(mail.text), { decision: 'deny' });
+    assert.equal(posted.status, 200);
+    const final = await s.call('GET', `/api/v1/governance/decisions/${p.body.decision_id}?wait=15`);
+    assert.equal(final.body.outcome, 'DENY');
+  });
+
+  it('refuses self-approval: a person never approves their own action', async () => {
+    const p = await s.call('POST', '/api/v1/governance/propose', { body: transfer({ actor: { id: alice, type: 'human' } }) });
+    assert.equal(p.body.outcome, 'REQUIRE_CONFIRMATION');
+    const mail = await smtp.waitFor((m) => m.to === 'alice@example.com' && m.text.includes(p.body.decision_id));
+    const posted = await postForm(linkIn(mail.text), { decision: 'approve' });
+    assert.equal(posted.status, 403);
+    assert.match(posted.text, /SELF_APPROVAL/);
+    const d = await s.call('GET', `/api/v1/governance/decisions/${p.body.decision_id}`);
+    assert.equal(d.body.status, 'pending');
+  });
+
+  it('shows the mail in the dev outbox listing too', async () => {
+    const r = await s.call('GET', '/api/v1/outbox');
+    assert.equal(r.status, 200);
+    assert.ok(r.body.messages.some((m: { to: string; transport: string }) => m.to === 'alice@example.com' && m.transport === 'smtp'));
+  });
+});
+
+describe('escalation, expiry, quorum and a worker lost mid-approval', () => {
+  let temporal: TestWorkflowEnvironment;
+  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let fast: Stack;
+  let quorum: Stack;
+  before(async () => {
+    temporal = await startTemporal();
+    smtp = await startSmtp();
+    fast = await startStack({ temporal, env: { SMTP_URL: smtp.url, APPROVAL_TIER1_TIMEOUT_SECONDS: '2', APPROVAL_TIER2_TIMEOUT_SECONDS: '2' } });
+    quorum = await startStack({ temporal, env: { SMTP_URL: smtp.url, APPROVAL_QUORUM: '2', APPROVAL_TIER1_TIMEOUT_SECONDS: '600' } });
+    for (const st of [fast, quorum]) {
+      await addUser(st, 'ann@example.com', ['approver'], 'Ann');
+      await addUser(st, 'ben@example.com', ['approver'], 'Ben');
+      await addUser(st, 'boss@example.com', ['admin'], 'Boss');
+      await st.call('POST', '/api/smart-rules', { body: { name: 'Transfers need a person', conditions: { action_type: 'payments.transfer' }, action: 'REQUIRE_APPROVAL' } });
+    }
+  });
+  after(async () => {
+    await fast?.close();
+    await quorum?.close();
+    await smtp?.close();
+    await temporal?.teardown();
+  });
+
+  it('a silent tier escalates to the admins, and the last tier expires as DENY', async () => {
+    const p = await fast.call('POST', '/api/v1/governance/propose', { body: transfer() });
+    const id = p.body.decision_id as string;
+    await smtp.waitFor((m) => m.to === 'ann@example.com' && m.text.includes(id));
+    const escalated = await smtp.waitFor((m) => m.to === 'boss@example.com' && m.text.includes(id), 20_000);
+    assert.match(escalated.text, /escalated/);
+    const final = await fast.call('GET', `/api/v1/governance/decisions/${id}?wait=20`);
+    assert.equal(final.body.status, 'final');
+    assert.equal(final.body.outcome, 'DENY');
+    const actions = (await fast.core.ds.query(`SELECT action FROM audit_records WHERE "entityId" = $1 ORDER BY seq`, [id])).map((a: { action: string }) => a.action);
+    assert.deepEqual(actions, ['decision.proposed', 'approval.notified', 'approval.escalated', 'approval.notified', 'approval.expired', 'decision.finalized']);
+  });
+
+  it('needs a quorum of distinct approvers, and killing the worker mid-approval loses nothing', async () => {
+    const p = await quorum.call('POST', '/api/v1/governance/propose', { body: transfer() });
+    const id = p.body.decision_id as string;
+    const annMail = await smtp.waitFor((m) => m.to === 'ann@example.com' && m.text.includes(id));
+    const benMail = await smtp.waitFor((m) => m.to === 'ben@example.com' && m.text.includes(id));
+
+    assert.equal((await postForm(linkIn(annMail.text), { decision: 'approve' })).status, 200);
+    let d = await quorum.call('GET', `/api/v1/governance/decisions/${id}`);
+    assert.equal(d.body.status, 'pending', 'one approval of two is not enough');
+
+    // The worker dies; another one takes over from the workflow's history.
+    await quorum.stopWorker();
+    await quorum.startWorker();
+
+    const state = await quorum.workflows.state(`proposal-${id}`);
+    assert.equal(state.approvals.length, 1);
+    assert.equal((await postForm(linkIn(benMail.text), { decision: 'approve' })).status, 200);
+    d = await quorum.call('GET', `/api/v1/governance/decisions/${id}?wait=15`);
+    assert.equal(d.body.outcome, 'ALLOW');
+    assert.equal(d.body.decided_by.length, 2);
+  });
+});
