@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 
 export interface SyncClient {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers of several shapes
   request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
 }
 
@@ -73,7 +74,7 @@ export async function syncPolicies(client: SyncClient, dir: string, opts: { dryR
 
   for (const c of plan) {
     const w = wanted.find((x) => String(x.policy.name) === c.name);
-    let r: { status: number; body: any } | null = null;
+    let r: Awaited<ReturnType<SyncClient['request']>> | null = null;
     if (c.kind === 'create') r = await client.request('POST', '/api/v1/policies', w?.policy);
     if (c.kind === 'update') {
       // A full document: fields absent from the file are cleared (null), so the file is the truth.

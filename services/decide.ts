@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { ApprovalPlan } from '../engine/approval';
 import { evaluate } from '../engine/evaluate';
 import type { Layer } from '../engine/evaluate';
@@ -25,7 +25,7 @@ export interface ApprovalDefaults {
  * transaction and may refuse (a lost race), which turns the verdict into DENY.
  */
 export interface DecisionExtension {
-  prepare(snapshot: PolicySnapshot, proposal: Proposal, now: number): Promise<{ layers: Layer[]; commit?: (em: import('typeorm').EntityManager, verdict: Verdict) => Promise<{ refused?: { code: string; message: string } }> }>;
+  prepare(snapshot: PolicySnapshot, proposal: Proposal, now: number): Promise<{ layers: Layer[]; commit?: (em: EntityManager, verdict: Verdict) => Promise<{ refused?: { code: string; message: string } }> }>;
 }
 
 export interface ProposeOptions {
@@ -70,7 +70,7 @@ export class DecideService {
   }
 
   async propose(principal: Principal, proposal: Proposal, opts: ProposeOptions): Promise<DecisionResult> {
-    const { ds, audit, store } = this.deps;
+    const { audit, store } = this.deps;
     const orgId = principal.orgId;
     const requestHash = sha256(canonicalJson({ surface: opts.surface, body: opts.requestBody }));
     if (opts.idempotencyKey) {

@@ -40,7 +40,7 @@ export class PolicyDecisionExtension implements DecisionExtension {
     if (inScope.length === 0) return { layers: [] };
     const orgId = snapshot.orgId;
     const facts = buildFacts(proposal, { now });
-    const specs = counterSpecs(set, proposal, facts);
+    const specs = counterSpecs(set, proposal, facts, now);
 
     const [counters, evidence, exceptions] = await Promise.all([
       this.readCounters(orgId, specs),

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Outcome, Proposal } from '../../engine/types';
 import { Decision } from '../../entities';
+import type { JsonObject } from '../../entities/json';
 import { AppError, notFound } from '../../services/errors';
 import { RequestLimiter } from '../../services/request-limiter';
 import type { ApiDeps } from '../deps';
@@ -218,7 +219,7 @@ export function aegisRouter(deps: ApiDeps): Router {
     if (d.finalOutcome !== 'ALLOW') throw new AppError(409, 'NOT_ALLOWED', 'only an allowed action has a result');
     if (d.output) throw new AppError(409, 'RESULT_EXISTS', 'the result of this action was already reported');
     await deps.audit.append(principal.orgId, [{ actorType: 'api_key', actorId: principal.keyId, entityType: 'decision', entityId: d.id, action: 'decision.result', data: { output: body.output } }], async (em) => {
-      await em.update(Decision, { id: d.id, orgId: principal.orgId }, { output: body.output });
+      await em.update(Decision, { id: d.id, orgId: principal.orgId }, { output: body.output as JsonObject });
     });
     res.json({ decision_id: d.id, recorded: true });
   });

@@ -145,7 +145,7 @@ describe('Aegis surface: the fast path on a real database', () => {
     assert.equal(ok.body.ok, true);
     assert.ok(ok.body.checked > 5);
     const [row] = await s.core.ds.query(`SELECT seq FROM audit_records WHERE "orgId" = 'org_default' AND action = 'decision.proposed' ORDER BY seq LIMIT 1 OFFSET 2`);
-    await s.core.ds.query(`UPDATE audit_records SET data = jsonb_set(data, '{outcome}', '"ALLOW"') WHERE "orgId" = 'org_default' AND seq = $1`, [row.seq]);
+    await s.core.ds.query(`UPDATE audit_records SET data = data || '{"tampered": true}'::jsonb WHERE "orgId" = 'org_default' AND seq = $1`, [row.seq]);
     const bad = await s.call('GET', '/api/v1/audit/verify');
     assert.equal(bad.body.ok, false);
     assert.equal(bad.body.first_broken_seq, Number(row.seq));
