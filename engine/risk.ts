@@ -69,7 +69,7 @@ const REGULATED = /^(phi|health|pci|card|pii|financial)$/;
  *   else 40; at least 80 when a data class is regulated (PHI, PCI, PII, financial).
  * - historical: with ≥ 5 recent decisions of the actor, round(100 · denied / total); else 20.
  * Base = Σ weight·value / Σ weights. Modifiers add points: pii_data (PII), financial_data
- * (PCI/financial or an amount > 0), health_data (PHI/health), delete_operation (destructive
+ * (PCI/card/financial data; an amount alone counts through financial_impact), health_data (PHI/health), delete_operation (destructive
  * verb), external_api (metadata.external === true or an http(s) target).
  * score = clamp(round(base + modifiers), 0, 100); ≤ auto_approve_max → AUTO_APPROVE,
  * ≥ auto_deny_min → AUTO_DENY, else REQUIRE_APPROVAL.
@@ -114,7 +114,7 @@ export function assessRisk(p: Proposal, config: RiskConfig, history?: ActorHisto
     if (on && config.modifiers[name] > 0) modifiers.push({ name, points: config.modifiers[name] });
   };
   add('pii_data', classes.includes('pii'));
-  add('financial_data', classes.some((c) => /^(pci|card|financial)$/.test(c)) || amount > 0);
+  add('financial_data', classes.some((c) => /^(pci|card|financial)$/.test(c)));
   add('health_data', classes.some((c) => /^(phi|health)$/.test(c)));
   add('delete_operation', destructive);
   add('external_api', p.context.metadata.external === true || /^https?:\/\//i.test(p.target ?? ''));

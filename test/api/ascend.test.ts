@@ -118,6 +118,6 @@ describe('risk configuration, templates, analytics, prose compile and policy syn
     const second = await syncPolicies(client, dir, { dryRun: false });
     assert.deepEqual(second.map((c) => [c.name, c.kind]), [['Sync A', 'unchanged'], ['Sync B', 'update']]);
     writeFileSync(join(dir, 'c.yaml'), 'name: Broken\nrate_limits: [{action: x, max: 0, window_seconds: 1}]\n');
-    await assert.rejects(syncPolicies(client, dir, { dryRun: true }), /c\.yaml:1/);
+    await assert.rejects(syncPolicies(client, dir, { dryRun: true }), /c\.yaml:2:\d+: rate_limits\.0\.max/);
   });
 });
