@@ -162,7 +162,7 @@ describe('compiled matcher agrees with a slow reference interpreter', () => {
       const f = facts();
       const compiled = compileCondition(c);
       const want = refMatch(c, f);
-      const got = compiled.test(f);
+      const got = compiled.test(f as Record<string, unknown>);
       if (got !== want) assert.fail(`case ${i} disagrees: condition ${JSON.stringify(c)} facts ${JSON.stringify(f)}: compiled ${got}, reference ${want}`);
       if (got) matched += 1;
     }
