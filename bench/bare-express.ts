@@ -6,6 +6,9 @@ app.disable('x-powered-by');
 app.set('etag', false);
 app.use(express.json());
 let n = 0;
+app.get('/healthz', (_req, res) => {
+  res.json({ status: 'ok' });
+});
 app.post('/api/v1/governance/propose', (req, res) => {
   n += 1;
   res.json({ decision_id: `dec_${n}`, outcome: 'ALLOW', reason: `echo ${String(req.body?.actor?.id)}`, risk_score: 0.12, constraints: {}, timestamp: new Date().toISOString(), audit_ref: `aud_${n}`, status: 'final' });

@@ -92,6 +92,7 @@ export class DecideService {
     Object.assign(row, {
       id,
       orgId,
+      createdAt: new Date(now),
       actorId: proposal.actor.id,
       actorType: proposal.actor.type,
       capability: proposal.action.capability,
@@ -115,7 +116,7 @@ export class DecideService {
       result = await audit.append(
         orgId,
         [{ actorType: 'api_key', actorId: principal.keyId, entityType: 'decision', entityId: id, action: 'decision.proposed', data: { actorId: proposal.actor.id, capability: proposal.action.capability, outcome: verdict.outcome, riskScore: verdict.risk.score, reasons: verdict.reasons.map((r) => r.code + (r.id ? `:${r.id}` : '')) } }],
-        async (em, [rec]) => {
+        async (em, [rec], deferred) => {
           for (const p of prepared) {
             const res = p.commit ? await p.commit(em, verdict) : {};
             if (res.refused) {
@@ -137,7 +138,13 @@ export class DecideService {
             auditSeq: String(rec.seq),
             auditHash: rec.hash,
           });
-          await em.insert(Decision, row);
+          // JSON columns go in as text; Postgres casts them to jsonb on insert.
+          deferred.add('decisions', {
+            id: row.id, orgId: row.orgId, actorId: row.actorId, actorType: row.actorType, capability: row.capability, runId: row.runId, sessionId: row.sessionId,
+            surface: row.surface, proposal: JSON.stringify(row.proposal), outcome: row.outcome, status: row.status, finalOutcome: row.finalOutcome, riskScore: row.riskScore,
+            reason: row.reason, verdict: JSON.stringify(row.verdict), workflowId: row.workflowId, approvalPlan: row.approvalPlan ? JSON.stringify(row.approvalPlan) : null,
+            idempotencyKey: row.idempotencyKey, requestHash: row.requestHash, auditRef: row.auditRef, auditSeq: row.auditSeq, auditHash: row.auditHash, createdAt: row.createdAt,
+          });
         },
       );
     } catch (e) {
