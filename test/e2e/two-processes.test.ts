@@ -52,6 +52,23 @@ describe('two API processes against one database', () => {
     return { status: res.status, body: (await res.json()) as any };
   };
 
+  it('a rule change in one process reaches the other within a second (LISTEN/NOTIFY)', async () => {
+    const body = { actor: { id: 'fresh', type: 'ai-agent' }, action: { capability: 'notes.write', parameters: {} }, context: { metadata: { environment: 'development' } } };
+    assert.equal((await call(urls[1], 'POST', '/api/v1/governance/propose', body)).body.outcome, 'ALLOW', 'process B has cached its snapshot');
+    const rule = await call(urls[0], 'POST', '/api/smart-rules', { name: 'No notes', conditions: { action_type: 'notes.write' }, action: 'DENY' });
+    assert.equal(rule.status, 201);
+    const t0 = Date.now();
+    let outcome = 'ALLOW';
+    while (outcome !== 'DENY' && Date.now() - t0 < 5000) {
+      outcome = (await call(urls[1], 'POST', '/api/v1/governance/propose', body)).body.outcome;
+      if (outcome !== 'DENY') await new Promise((r) => setTimeout(r, 20));
+    }
+    const elapsed = Date.now() - t0;
+    assert.equal(outcome, 'DENY');
+    assert.ok(elapsed < 1000, `process B saw the change after ${elapsed} ms`);
+    await call(urls[0], 'DELETE', `/api/smart-rules/${rule.body.data.rule_id}`);
+  });
+
   it('never overspends a run budget under concurrent proposals through both processes', async () => {
     const created = await call(urls[0], 'POST', '/api/v1/policies', { name: 'Run budget', run_budget: 1000 });
     assert.equal(created.status, 201, JSON.stringify(created.body));
