@@ -2,17 +2,7 @@
 // generated from a seeded PRNG, so every run measures the same work.
 import type { PolicyDef } from '../engine/policy-schema';
 import type { Proposal, RuleAction, SmartRuleDef } from '../engine/types';
-
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../test/helpers/prng';
 
 const SERVICES = Array.from({ length: 40 }, (_, i) => `svc${i}`);
 const OPS = ['read', 'list', 'create', 'update', 'delete', 'transfer', 'export', 'deploy'];

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileCondition } from '../../engine/conditions';
+import { prng } from '../helpers/prng';
 
 /*
  * Differential test: the compiled matcher against a deliberately naive reference
@@ -95,17 +96,6 @@ function refMatch(cond: Record<string, J>, facts: J): boolean {
     if (wrap && !(fact !== undefined && (refOp(lowerOp, fact, ops[lowerOp], undefined) || refOp(upperOp, fact, ops[upperOp], undefined)))) return false;
   }
   return true;
-}
-
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const PATHS = ['a', 'b', 'c.d', 'c.e', 'arr', 'arr.0', 't', 'missing'];
