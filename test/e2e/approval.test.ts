@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { addUser, linkIn, postForm, proposal } from '../helpers/fixtures';
@@ -6,6 +8,28 @@ import { startSmtp } from '../helpers/smtp';
 import { startStack } from '../helpers/stack';
 import type { Stack } from '../helpers/stack';
 import { startTemporal } from '../helpers/temporal';
+
+/** Runs `worker/main.ts` as its own process against a stack's database and task queue; resolves once it polls. */
+async function spawnWorker(stack: Stack, temporal: TestWorkflowEnvironment, smtpUrl: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+    env: { ...process.env, ARBITER_ROLE: 'worker', DATABASE_URL: stack.config.DATABASE_URL, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: stack.taskQueue, PUBLIC_URL: stack.url, SMTP_URL: smtpUrl, LOG_LEVEL: 'info', APPROVAL_TIER1_TIMEOUT_SECONDS: '600' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((ok, fail) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new Error(`worker did not start: ${out}`)), 60_000);
+    child.stdout?.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('worker running')) {
+        clearTimeout(timer);
+        ok();
+      }
+    });
+    child.once('exit', (code) => fail(new Error(`worker exited ${code}: ${out}`)));
+  });
+  child.stdout?.resume();
+  return child;
+}
 
 const transfer = (over: Record<string, unknown> = {}) =>
   proposal({ actor: { id: 'pay-bot', type: 'ai-agent' }, action: { capability: 'payments.transfer', parameters: { amount: 1200, to: 'ACME' } }, ...over });
@@ -106,13 +130,14 @@ describe('escalation, expiry, quorum and a worker lost mid-approval', () => {
   let smtp: Awaited<ReturnType<typeof startSmtp>>;
   let fast: Stack;
   let quorum: Stack;
+  let annId: string;
   before(async () => {
     temporal = await startTemporal();
     smtp = await startSmtp();
     fast = await startStack({ temporal, env: { SMTP_URL: smtp.url, APPROVAL_TIER1_TIMEOUT_SECONDS: '2', APPROVAL_TIER2_TIMEOUT_SECONDS: '2' } });
     quorum = await startStack({ temporal, env: { SMTP_URL: smtp.url, APPROVAL_QUORUM: '2', APPROVAL_TIER1_TIMEOUT_SECONDS: '600' } });
     for (const st of [fast, quorum]) {
-      await addUser(st, 'ann@example.com', ['approver'], 'Ann');
+      annId = await addUser(st, 'ann@example.com', ['approver'], 'Ann');
       await addUser(st, 'ben@example.com', ['approver'], 'Ben');
       await addUser(st, 'boss@example.com', ['admin'], 'Boss');
       await st.call('POST', '/api/smart-rules', { body: { name: 'Transfers need a person', conditions: { action_type: 'payments.transfer' }, action: 'REQUIRE_APPROVAL' } });
@@ -138,25 +163,36 @@ describe('escalation, expiry, quorum and a worker lost mid-approval', () => {
     assert.deepEqual(actions, ['decision.proposed', 'approval.notified', 'approval.escalated', 'approval.notified', 'approval.expired', 'decision.finalized']);
   });
 
-  it('needs a quorum of distinct approvers, and killing the worker mid-approval loses nothing', async () => {
+  it('needs a quorum of distinct approvers, and a worker killed (SIGKILL) mid-approval loses nothing', async () => {
+    // The approval runs on a worker in its own process, as in production.
+    await quorum.stopWorker();
+    const workerA = await spawnWorker(quorum, temporal, smtp.url);
     const p = await quorum.call('POST', '/api/v1/governance/propose', { body: transfer() });
     const id = p.body.decision_id as string;
-    const annMail = await smtp.waitFor((m) => m.to === 'ann@example.com' && m.text.includes(id));
+    const annMail = await smtp.waitFor((m) => m.to === 'ann@example.com' && m.text.includes(id), 30_000);
     const benMail = await smtp.waitFor((m) => m.to === 'ben@example.com' && m.text.includes(id));
 
     assert.equal((await postForm(linkIn(annMail.text), { decision: 'approve' })).status, 200);
     let d = await quorum.call('GET', `/api/v1/governance/decisions/${id}`);
     assert.equal(d.body.status, 'pending', 'one approval of two is not enough');
 
-    // The worker dies; another one takes over from the workflow's history.
-    await quorum.stopWorker();
-    await quorum.startWorker();
-
-    const state = await quorum.workflows.state(`proposal-${id}`);
-    assert.equal(state.approvals.length, 1);
-    assert.equal((await postForm(linkIn(benMail.text), { decision: 'approve' })).status, 200);
-    d = await quorum.call('GET', `/api/v1/governance/decisions/${id}?wait=15`);
-    assert.equal(d.body.outcome, 'ALLOW');
-    assert.equal(d.body.decided_by.length, 2);
+    // The worker process dies without a chance to clean up; another one takes over from the workflow's history.
+    workerA.kill('SIGKILL');
+    await new Promise((ok) => workerA.once('exit', ok));
+    const workerB = await spawnWorker(quorum, temporal, smtp.url);
+    try {
+      const state = await quorum.workflows.state(`proposal-${id}`);
+      assert.equal(state.approvals.length, 1);
+      assert.equal(state.approvals[0].approverId, annId);
+      assert.equal((await postForm(linkIn(benMail.text), { decision: 'approve' })).status, 200);
+      d = await quorum.call('GET', `/api/v1/governance/decisions/${id}?wait=30`);
+      assert.equal(d.body.outcome, 'ALLOW');
+      assert.equal(d.body.decided_by.length, 2);
+      const notified = await quorum.core.ds.query(`SELECT count(*)::int AS n FROM email_messages WHERE "idempotencyKey" LIKE $1`, [`proposal-${id}:%`]);
+      assert.equal(notified[0].n, 2, 'the new worker did not mail the approvers again');
+    } finally {
+      workerB.kill('SIGTERM');
+      await new Promise((ok) => workerB.once('exit', ok));
+    }
   });
 });
