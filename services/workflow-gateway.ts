@@ -1,6 +1,7 @@
 import { WorkflowIdReusePolicy, WorkflowUpdateFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import type { ApprovalState } from '../engine/approval';
 import { decideUpdate, PROPOSAL_WORKFLOW_TYPE, proposalWorkflowId, stateQuery, waiveUpdate, withdrawSignal } from '../workflows/messages';
 import type { DecideInput, DecideResult, ProposalWorkflowInput, WaiveInput, WithdrawInput } from '../workflows/messages';
@@ -60,7 +61,7 @@ export class WorkflowGateway {
     const h = await this.client.workflow.getHandle(workflowId).fetchHistory();
     return (h.events ?? []).map((e) => ({
       eventId: String(e.eventId ?? ''),
-      eventType: String(e.eventType ?? ''),
+      eventType: typeof e.eventType === 'number' ? (temporal.api.enums.v1.EventType[e.eventType] ?? String(e.eventType)) : String(e.eventType ?? ''),
       time: e.eventTime?.seconds != null ? new Date(Number(e.eventTime.seconds) * 1000 + Math.floor((e.eventTime.nanos ?? 0) / 1e6)).toISOString() : null,
     }));
   }

@@ -224,5 +224,57 @@ export function aegisRouter(deps: ApiDeps): Router {
     res.json({ decision_id: d.id, recorded: true });
   });
 
+  const pendingDecision = async (orgId: string, id: string) => {
+    const d = await ds.getRepository(Decision).findOne({ where: { id, orgId } });
+    if (!d) throw notFound('decision', id);
+    if (d.status !== 'pending' || !d.workflowId) throw new AppError(409, 'NOT_PENDING', 'the decision is not waiting for approval');
+    return d;
+  };
+
+  route(r, docs, keys, {
+    method: 'post',
+    path: '/api/v1/governance/decisions/:id/withdraw',
+    summary: 'The proposer gives up a pending action; it ends as DENY',
+    tags,
+    scope: 'governance:propose',
+    body: z.object({ reason: z.string().max(2000).optional() }).strict(),
+    responses: { 202: { description: 'Withdrawal sent to the approval workflow' }, 409: { description: 'Not pending' } },
+  }, async ({ res, params, body, principal }) => {
+    const d = await pendingDecision(principal.orgId, params.id);
+    await deps.workflows.withdraw(d.workflowId as string, { by: d.actorId, reason: body.reason });
+    await deps.audit.append(principal.orgId, [{ actorType: 'api_key', actorId: principal.keyId, entityType: 'decision', entityId: d.id, action: 'approval.withdraw', data: { reason: body.reason ?? null } }]);
+    res.status(202).json({ decision_id: d.id, withdrawn: true });
+  });
+
+  route(r, docs, keys, {
+    method: 'post',
+    path: '/api/v1/governance/decisions/:id/waive',
+    summary: 'An admin waives the approval of a pending action, with a reason; it ends as ALLOW',
+    tags,
+    scope: 'admin',
+    body: z.object({ reason: z.string().trim().min(1).max(2000) }).strict(),
+    responses: { 200: { description: 'Waived' }, 400: { description: 'No reason' }, 409: { description: 'Not pending' } },
+  }, async ({ res, params, body, principal }) => {
+    const d = await pendingDecision(principal.orgId, params.id);
+    const result = await deps.workflows.waive(d.workflowId as string, { adminId: principal.userId ?? `key:${principal.keyId}`, reason: body.reason });
+    await deps.audit.append(principal.orgId, [{ actorType: 'api_key', actorId: principal.keyId, entityType: 'decision', entityId: d.id, action: 'approval.waive', data: { reason: body.reason } }]);
+    res.json({ decision_id: d.id, status: result.status });
+  });
+
+  route(r, docs, keys, {
+    method: 'get',
+    path: '/api/v1/governance/decisions/:id/history',
+    summary: "The decision's approval: its live state and the Temporal workflow's event history",
+    tags,
+    scope: 'governance:read',
+    responses: { 200: { description: '`{decision_id, workflow_id, state, events: [{eventId, eventType, time}]}`' }, 404: { description: 'Not found, or decided without a workflow' } },
+  }, async ({ res, params, principal }) => {
+    const d = await ds.getRepository(Decision).findOne({ where: { id: params.id, orgId: principal.orgId } });
+    if (!d) throw notFound('decision', params.id);
+    if (!d.workflowId) throw new AppError(404, 'NO_WORKFLOW', 'this decision was made at once, without an approval workflow');
+    const [state, events] = await Promise.all([deps.workflows.state(d.workflowId).catch(() => d.approvalState), deps.workflows.history(d.workflowId)]);
+    res.json({ decision_id: d.id, workflow_id: d.workflowId, state, events });
+  });
+
   return r;
 }

@@ -118,6 +118,35 @@ describe('human approval, end to end: email link → page → decision → the a
     assert.equal(d.body.status, 'pending');
   });
 
+  it('approves through the API as a person (Ascend), lists pending approvals, waives and withdraws', async () => {
+    const aliceKey = (await s.call('POST', '/api/v1/keys', { body: { name: 'alice', scopes: ['governance:read', 'governance:write'], user_id: alice } })).body.key;
+    const a = await s.call('POST', '/api/v1/governance/propose', { body: transfer() });
+    const pending = await s.call('GET', '/api/governance/dashboard/pending-approvals');
+    const item = pending.body.data.pending.find((x: { action_id: string }) => x.action_id === a.body.decision_id);
+    assert.equal(item.action_type, 'payments.transfer');
+    const ok = await s.call('POST', `/api/governance/workflows/${item.workflow_execution_id}/approve`, { body: { decision: 'approved', comment: 'fine' }, key: aliceKey });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(ok.body.data.status, 'APPROVED');
+    assert.equal((await s.call('GET', `/api/v1/governance/decisions/${a.body.decision_id}?wait=15`)).body.outcome, 'ALLOW');
+    const again = await s.call('POST', `/api/governance/workflows/${item.workflow_execution_id}/approve`, { body: { decision: 'denied' }, key: aliceKey });
+    assert.equal(again.status, 409);
+    const hist = await s.call('GET', `/api/v1/governance/decisions/${a.body.decision_id}/history`);
+    assert.equal(hist.body.state.status, 'APPROVED');
+    assert.ok(hist.body.events.some((e: { eventType: string }) => /UPDATE_ACCEPTED/.test(e.eventType)));
+
+    const w = await s.call('POST', '/api/v1/governance/propose', { body: transfer() });
+    assert.equal((await s.call('POST', `/api/v1/governance/decisions/${w.body.decision_id}/waive`, { body: { reason: ' ' } })).status, 400);
+    const waived = await s.call('POST', `/api/v1/governance/decisions/${w.body.decision_id}/waive`, { body: { reason: 'change ticket CHG-42' } });
+    assert.equal(waived.status, 200);
+    assert.equal((await s.call('GET', `/api/v1/governance/decisions/${w.body.decision_id}?wait=15`)).body.outcome, 'ALLOW');
+
+    const x = await s.call('POST', '/api/v1/governance/propose', { body: transfer() });
+    assert.equal((await s.call('POST', `/api/v1/governance/decisions/${x.body.decision_id}/withdraw`, { body: { reason: 'no longer needed' } })).status, 202);
+    const withdrawn = await s.call('GET', `/api/v1/governance/decisions/${x.body.decision_id}?wait=15`);
+    assert.equal(withdrawn.body.outcome, 'DENY');
+    assert.equal(withdrawn.body.approval.state.status, 'WITHDRAWN');
+  });
+
   it('shows the mail in the dev outbox listing too', async () => {
     const r = await s.call('GET', '/api/v1/outbox');
     assert.equal(r.status, 200);
