@@ -72,9 +72,11 @@ export class DeferredInserts {
 }
 
 type Writer<T> = (em: EntityManager, sealed: SealedRecord[], deferred: DeferredInserts) => Promise<T>;
+/** Entries computed inside the transaction, when what is recorded depends on writes made there. */
+type EntriesFn = (em: EntityManager) => Promise<AuditInput[]>;
 
 interface Pending {
-  entries: AuditInput[];
+  entries: AuditInput[] | EntriesFn;
   write?: Writer<unknown>;
   resolve: (v: { value: unknown; sealed: SealedRecord[] }) => void;
   reject: (e: unknown) => void;
@@ -99,8 +101,12 @@ export class AuditLog {
 
   constructor(private readonly ds: DataSource) {}
 
-  /** Appends `entries` and runs `write` in the same transaction; resolves after commit. */
-  append<T = void>(orgId: string, entries: AuditInput[], write?: Writer<T>): Promise<{ value: T; sealed: SealedRecord[] }> {
+  /**
+   * Appends `entries` and runs `write` in the same transaction; resolves after commit.
+   * `entries` may be a function run first inside the transaction, so the record says
+   * what was really written (e.g. a verdict changed by a counter spent concurrently).
+   */
+  append<T = void>(orgId: string, entries: AuditInput[] | EntriesFn, write?: Writer<T>): Promise<{ value: T; sealed: SealedRecord[] }> {
     return new Promise((resolve, reject) => {
       const q = this.queues.get(orgId) ?? [];
       q.push({ entries, write, resolve: resolve as Pending['resolve'], reject });
@@ -153,7 +159,9 @@ export class AuditLog {
       let seq = Number(head.seq);
       let prev = head.hash;
 
-      const dedupeKeys = batch.flatMap((p) => p.entries.map((e) => e.dedupeKey).filter((k): k is string => !!k));
+      const entriesOf: AuditInput[][] = [];
+      for (const p of batch) entriesOf.push(typeof p.entries === 'function' ? await p.entries(em) : p.entries);
+      const dedupeKeys = entriesOf.flat().map((e) => e.dedupeKey).filter((k): k is string => !!k);
       const seen = new Set<string>();
       if (dedupeKeys.length > 0) {
         const rows = (await em.query('SELECT "dedupeKey" FROM audit_records WHERE "orgId" = $1 AND "dedupeKey" = ANY($2)', [orgId, dedupeKeys])) as { dedupeKey: string }[];
@@ -164,9 +172,9 @@ export class AuditLog {
       const rows: unknown[][] = [];
       const deferred = new DeferredInserts();
       const now = new Date().toISOString();
-      for (const p of batch) {
+      for (const [i, p] of batch.entries()) {
         const sealed: SealedRecord[] = [];
-        for (const e of p.entries) {
+        for (const e of entriesOf[i]) {
           if (e.dedupeKey) {
             if (seen.has(e.dedupeKey)) continue;
             seen.add(e.dedupeKey);

@@ -115,8 +115,7 @@ export class DecideService {
     try {
       result = await audit.append(
         orgId,
-        [{ actorType: 'api_key', actorId: principal.keyId, entityType: 'decision', entityId: id, action: 'decision.proposed', data: { actorId: proposal.actor.id, capability: proposal.action.capability, outcome: verdict.outcome, riskScore: verdict.risk.score, reasons: verdict.reasons.map((r) => r.code + (r.id ? `:${r.id}` : '')) } }],
-        async (em, [rec], deferred) => {
+        async (em) => {
           for (const p of prepared) {
             const res = p.commit ? await p.commit(em, verdict) : {};
             if (res.refused) {
@@ -125,6 +124,9 @@ export class DecideService {
               verdict = { ...verdict, outcome: 'DENY', decisive: r, reasons: [...verdict.reasons, r], approval: undefined };
             }
           }
+          return [{ actorType: 'api_key', actorId: principal.keyId, entityType: 'decision', entityId: id, action: 'decision.proposed', data: { actorId: proposal.actor.id, capability: proposal.action.capability, outcome: verdict.outcome, riskScore: verdict.risk.score, reasons: verdict.reasons.map((r) => r.code + (r.id ? `:${r.id}` : '')) } }];
+        },
+        async (_em, [rec], deferred) => {
           const finalNow = verdict.outcome === 'ALLOW' || verdict.outcome === 'DENY';
           Object.assign(row, {
             outcome: verdict.outcome,

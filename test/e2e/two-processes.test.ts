@@ -84,6 +84,13 @@ describe('two API processes against one database', () => {
     const denied = results.filter((r) => r.body.outcome === 'DENY');
     assert.equal(denied.length, 50);
     assert.ok(denied.every((r) => /budget/i.test(r.body.reason)), denied.map((r) => r.body.reason).join('\n'));
+    // The audit trail says what was decided, including proposals denied because another process spent the budget first.
+    const { Client } = await import('pg');
+    const c = new Client({ connectionString: dbUrl });
+    await c.connect();
+    const mismatch = await c.query(`SELECT count(*)::int AS n FROM decisions d JOIN audit_records a ON a.id = d."auditRef" WHERE a.data->>'outcome' <> d.outcome`);
+    await c.end();
+    assert.equal(mismatch.rows[0].n, 0);
   });
 
   it('spends a count-bound exception exactly max_uses times across both processes', async () => {
