@@ -43,8 +43,12 @@ export interface ApprovalState {
 
 export type DecisionProblem = { code: 'NOT_PENDING' | 'SELF_APPROVAL' | 'NOT_AN_APPROVER' | 'ALREADY_DECIDED'; message: string };
 
+/** Something an approval event may not do now. */
+export type ApprovalProblem = { code: 'NOT_PENDING' | 'NOT_PROPOSER' | 'REASON_REQUIRED' | 'SELF_APPROVAL'; message: string };
+
+/** A pending approval at the plan's start tier (clamped to the tiers there are). */
 export function initialState(plan: ApprovalPlan, atIso: string): ApprovalState {
-  const tier = Math.min(Math.max(plan.startTier, 1), plan.tiers.length);
+  const tier = Math.max(1, Math.min(Number.isInteger(plan.startTier) ? plan.startTier : 1, plan.tiers.length));
   return { status: 'PENDING', tier, approvals: [], denials: [], decidedBy: [], history: [{ at: atIso, event: 'STARTED', tier }] };
 }
 
@@ -55,7 +59,11 @@ export function eligibleApprovers(plan: ApprovalPlan, state: ApprovalState): Set
   return out;
 }
 
-/** Null when this person may decide now; else why not. */
+/**
+ * Null when this person may decide now; else why not: NOT_PENDING, SELF_APPROVAL
+ * (the proposer, admin or not), NOT_AN_APPROVER (not eligible at this tier and
+ * not an admin), ALREADY_DECIDED (this person was already counted).
+ */
 export function checkDecision(plan: ApprovalPlan, state: ApprovalState, d: { approverId: string; decision: 'approve' | 'deny'; isAdmin?: boolean }): DecisionProblem | null {
   if (state.status !== 'PENDING') return { code: 'NOT_PENDING', message: `the approval is no longer pending (${state.status})` };
   if (d.approverId === plan.proposerId) return { code: 'SELF_APPROVAL', message: 'the proposer of an action cannot decide on it' };
@@ -66,6 +74,13 @@ export function checkDecision(plan: ApprovalPlan, state: ApprovalState, d: { app
   return null;
 }
 
+/**
+ * Records an approve or deny. Approvals count per distinct approver across
+ * tiers; reaching the current tier's quorum approves. A deny ends it as DENIED
+ * when `plan.denyEndsIt`, else it is only recorded.
+ *
+ * @throws Error `CODE: message` when {@link checkDecision} refuses the decision.
+ */
 export function applyDecision(plan: ApprovalPlan, state: ApprovalState, d: { approverId: string; decision: 'approve' | 'deny'; atIso: string; comment?: string; isAdmin?: boolean }): ApprovalState {
   const problem = checkDecision(plan, state, d);
   if (problem) throw new Error(`${problem.code}: ${problem.message}`);
@@ -98,15 +113,44 @@ export function applyTimeout(plan: ApprovalPlan, state: ApprovalState, atIso: st
   return { ...state, status: 'EXPIRED', endedAt: atIso, reason: 'APPROVAL_EXPIRED', history: [...state.history, { at: atIso, event: 'EXPIRED', tier: state.tier }] };
 }
 
+/** Null when `by` may withdraw now; only the proposer may. */
+export function checkWithdraw(plan: ApprovalPlan, state: ApprovalState, w: { by: string }): ApprovalProblem | null {
+  if (state.status !== 'PENDING') return { code: 'NOT_PENDING', message: `the approval is no longer pending (${state.status})` };
+  if (w.by !== plan.proposerId) return { code: 'NOT_PROPOSER', message: 'only the proposer may withdraw an action' };
+  return null;
+}
+
+/**
+ * The proposer takes the action back: WITHDRAWN, which ends as DENY. A late
+ * withdrawal of an ended approval changes nothing.
+ *
+ * @throws Error `NOT_PROPOSER: ...` when someone else tries.
+ */
 export function applyWithdraw(plan: ApprovalPlan, state: ApprovalState, w: { by: string; atIso: string; reason?: string }): ApprovalState {
-  if (state.status !== 'PENDING' || w.by !== plan.proposerId) return state;
+  const problem = checkWithdraw(plan, state, w);
+  if (problem?.code === 'NOT_PENDING') return state;
+  if (problem) throw new Error(`${problem.code}: ${problem.message}`);
   return { ...state, status: 'WITHDRAWN', endedAt: w.atIso, reason: 'WITHDRAWN', history: [...state.history, { at: w.atIso, event: 'WITHDRAWN', by: w.by, tier: state.tier, ...(w.reason ? { detail: w.reason } : {}) }] };
 }
 
+/** Null when `by` may waive now. Whether `by` is an admin is the caller's check. */
+export function checkWaive(plan: ApprovalPlan, state: ApprovalState, w: { by: string; reason: string }): ApprovalProblem | null {
+  if (state.status !== 'PENDING') return { code: 'NOT_PENDING', message: `the approval is no longer pending (${state.status})` };
+  if (typeof w.reason !== 'string' || !w.reason.trim()) return { code: 'REASON_REQUIRED', message: 'a waiver needs a reason' };
+  if (w.by === plan.proposerId) return { code: 'SELF_APPROVAL', message: 'the proposer of an action cannot waive it' };
+  return null;
+}
+
+/**
+ * An admin waives the approval, with a reason: WAIVED, which ends as ALLOW.
+ * A late waiver of an ended approval changes nothing.
+ *
+ * @throws Error `REASON_REQUIRED: ...` or `SELF_APPROVAL: ...`.
+ */
 export function applyWaive(plan: ApprovalPlan, state: ApprovalState, w: { by: string; atIso: string; reason: string }): ApprovalState {
-  if (state.status !== 'PENDING') return state;
-  if (!w.reason || !w.reason.trim()) throw new Error('REASON_REQUIRED: a waiver needs a reason');
-  if (w.by === plan.proposerId) throw new Error('SELF_APPROVAL: the proposer of an action cannot waive it');
+  const problem = checkWaive(plan, state, w);
+  if (problem?.code === 'NOT_PENDING') return state;
+  if (problem) throw new Error(`${problem.code}: ${problem.message}`);
   return { ...state, status: 'WAIVED', endedAt: w.atIso, reason: 'WAIVED', decidedBy: [...state.decidedBy, w.by], history: [...state.history, { at: w.atIso, event: 'WAIVED', by: w.by, tier: state.tier, detail: w.reason }] };
 }
 

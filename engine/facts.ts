@@ -1,25 +1,48 @@
 import type { Facts, Proposal } from './types';
 
-const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+const DAY_MS = 86_400_000;
 
-/** The verb of a capability: `database.query` → query, `trade_execution` → trade, `payments.refund.create` → create. */
+/**
+ * The verb of a capability, lowercased: the last dotted segment, and of that
+ * the part before the first `_` or `-`. `database.query` → query,
+ * `trade_execution` → trade, `payments.refund.create` → create,
+ * `db.delete_records` → delete.
+ */
 export function capabilityVerb(capability: string): string {
-  const segs = capability.toLowerCase().split('.');
+  const segs = capability.trim().toLowerCase().split('.');
   const last = segs[segs.length - 1] ?? '';
-  if (segs.length > 1) return last;
   return last.split(/[_-]/)[0] ?? last;
 }
 
 /**
- * The facts document rules and policies match against: the proposal with the
- * aliases the seeds' rules use. `now` is passed in (epoch ms); times are UTC.
+ * UTC clock fields of an epoch-millis instant, by arithmetic (the engine reads
+ * no clock and no time zone): 1970-01-01 was a Thursday.
  */
-export function buildFacts(p: Proposal, opts: { now: number; riskScore?: number }): Facts {
-  const d = new Date(opts.now);
-  const hh = String(d.getUTCHours()).padStart(2, '0');
-  const mm = String(d.getUTCMinutes()).padStart(2, '0');
-  const paramAmount = typeof p.action.parameters.amount === 'number' ? p.action.parameters.amount : undefined;
-  const amount = p.amount ?? paramAmount;
+function clockFields(now: number): { time_of_day: string; hour: number; day_of_week: string } | null {
+  if (!Number.isFinite(now)) return null;
+  const day = Math.floor(now / DAY_MS);
+  const msOfDay = now - day * DAY_MS;
+  const hour = Math.floor(msOfDay / 3_600_000);
+  const minute = Math.floor((msOfDay % 3_600_000) / 60_000);
+  return {
+    time_of_day: `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`,
+    hour,
+    day_of_week: DAYS[(((day + 4) % 7) + 7) % 7],
+  };
+}
+
+/**
+ * The facts document rules and policies match against: the proposal under the
+ * names the seeds' rules use (`action_type`, `agent_id`, `parameters.*`,
+ * `risk_score`, `time_of_day`, ...). `now` is epoch millis; clock facts are UTC
+ * (`timeZone` is reserved: rules write UTC times). Absent proposal fields are
+ * absent facts, so `$exists: false` sees them as missing.
+ */
+export function buildFacts(p: Proposal, opts: { now: number; riskScore?: number; timeZone?: never }): Facts {
+  const params = p.action.parameters;
+  const paramAmount = typeof params.amount === 'number' && Number.isFinite(params.amount) ? params.amount : undefined;
+  const clock = clockFields(opts.now);
   return {
     action_type: p.action.capability,
     capability: p.action.capability,
@@ -27,19 +50,19 @@ export function buildFacts(p: Proposal, opts: { now: number; riskScore?: number 
     agent_id: p.actor.id,
     agent_type: p.actor.type,
     actor: { id: p.actor.id, type: p.actor.type },
-    action: { capability: p.action.capability, parameters: p.action.parameters },
-    parameters: p.action.parameters,
+    action: { capability: p.action.capability, parameters: params },
+    parameters: params,
     target: p.target,
     target_service: p.target,
     environment: p.environment,
     data_classes: p.dataClasses,
     confidence: p.confidence ?? {},
     model_id: p.modelId,
-    amount,
+    amount: p.amount ?? paramAmount,
     risk_score: opts.riskScore,
-    time_of_day: `${hh}:${mm}`,
-    hour: d.getUTCHours(),
-    day_of_week: DAYS[d.getUTCDay()],
+    time_of_day: clock?.time_of_day,
+    hour: clock?.hour,
+    day_of_week: clock?.day_of_week,
     session_id: p.context.sessionId,
     run_id: p.context.runId,
     mission_id: p.context.missionId,
