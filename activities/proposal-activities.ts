@@ -5,6 +5,7 @@ import { Decision, EmailMessage, User } from '../entities';
 import type { JsonObject } from '../entities/json';
 import type { ApprovalLinks } from '../services/approval-links';
 import type { AuditLog } from '../services/audit-log';
+import { releaseReservations } from '../services/budget-reservations';
 import { newId } from '../services/ids';
 import type { Mailer } from '../services/mailer';
 import { proposalWorkflowId } from '../workflows/messages';
@@ -106,16 +107,15 @@ export function createProposalActivities(deps: ProposalActivityDeps) {
       const exists = await ds.getRepository(Decision).exists({ where: { id: input.decisionId, orgId: input.orgId } });
       if (!exists) throw ApplicationFailure.nonRetryable(`decision ${input.decisionId} not found`, 'DECISION_NOT_FOUND');
       const decidedBy = [...input.state.decidedBy];
-      await audit.append(
-        input.orgId,
-        [{ actorType: 'system', actorId: 'workflow', entityType: 'decision', entityId: input.decisionId, action: 'decision.finalized', data: { outcome: input.outcome, status: input.state.status, decidedBy, reason: input.state.reason ?? null }, dedupeKey: `${workflowId}:finalized` }],
-        async (em) => {
-          await em.query(
-            `UPDATE decisions SET status = 'final', "finalOutcome" = $3, "decidedBy" = $4, "decidedAt" = $5, "approvalState" = $6 WHERE id = $1 AND "orgId" = $2 AND status = 'pending'`,
-            [input.decisionId, input.orgId, input.outcome, decidedBy, input.state.endedAt ?? new Date().toISOString(), JSON.stringify(input.state)],
-          );
-        },
-      );
+      await audit.append(input.orgId, async (em) => {
+        const ended = (await em.query(
+          `UPDATE decisions SET status = 'final', "finalOutcome" = $3, "decidedBy" = $4, "decidedAt" = $5, "approvalState" = $6 WHERE id = $1 AND "orgId" = $2 AND status = 'pending' RETURNING id`,
+          [input.decisionId, input.orgId, input.outcome, decidedBy, input.state.endedAt ?? new Date().toISOString(), JSON.stringify(input.state)],
+        )) as [unknown[], number];
+        // A denied action spends nothing: the budget it held while people decided goes back.
+        const released = ended[1] === 1 && input.outcome === 'DENY' ? await releaseReservations(em, input.orgId, input.decisionId) : [];
+        return [{ actorType: 'system', actorId: 'workflow', entityType: 'decision', entityId: input.decisionId, action: 'decision.finalized', data: { outcome: input.outcome, status: input.state.status, decidedBy, reason: input.state.reason ?? null, ...(released.length ? { released } : {}) }, dedupeKey: `${workflowId}:finalized` }];
+      });
     },
   };
 }

@@ -7,7 +7,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
  * rollback), and `hash` = SHA-256(prevHash + canonical JSON of the record).
  */
 @Entity('audit_records')
-@Index(['orgId', 'entityType', 'at'])
+@Index(['orgId', 'entityId', 'seq'])
 @Index(['orgId', 'dedupeKey'], { unique: true, where: '"dedupeKey" IS NOT NULL' })
 export class AuditRecord {
   @PrimaryColumn({ type: 'text' })

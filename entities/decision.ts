@@ -1,4 +1,10 @@
 import type { JsonObject } from './json';
+
+/** A budget counter spent by a pending decision. */
+export interface BudgetReservation {
+  key: string;
+  amount: number;
+}
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /**
@@ -85,6 +91,13 @@ export class Decision {
   /** SHA-256 of the canonical request body, to tell a replay from a conflicting reuse of a key. */
   @Column({ type: 'text', nullable: true })
   requestHash: string | null;
+
+  /**
+   * Budget held by a decision that waits for people: `[{key, amount}]` of the
+   * counters spent at propose time, released if the approval ends in DENY.
+   */
+  @Column({ type: 'jsonb', nullable: true })
+  reservations: BudgetReservation[] | null;
 
   /** Audit record of the propose step (`aud_<org>:<seq>` is its reference). */
   @Column({ type: 'text' })

@@ -3,6 +3,7 @@ export { User } from './user';
 export { ApiKey } from './api-key';
 export { SmartRule } from './smart-rule';
 export { Decision } from './decision';
+export type { BudgetReservation } from './decision';
 export { AuditRecord, AuditHead } from './audit-record';
 export { ApprovalToken } from './approval-token';
 export { EmailMessage } from './email-message';

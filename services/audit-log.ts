@@ -57,7 +57,9 @@ export class DeferredInserts {
   private readonly tables = new Map<string, Record<string, unknown>[]>();
 
   add(table: string, row: Record<string, unknown>): void {
-    this.tables.set(table, [...(this.tables.get(table) ?? []), row]);
+    const rows = this.tables.get(table);
+    if (rows) rows.push(row);
+    else this.tables.set(table, [row]);
   }
 
   async flush(em: EntityManager): Promise<void> {

@@ -4,9 +4,11 @@ import { evaluate } from '../engine/evaluate';
 import type { Layer } from '../engine/evaluate';
 import type { ActorHistory, Outcome, Proposal, Verdict } from '../engine/types';
 import { Decision, User } from '../entities';
+import type { BudgetReservation } from '../entities';
 import type { AuditLog } from './audit-log';
 import type { Principal } from './auth';
 import { unprocessable } from './errors';
+import { releaseReservations } from './budget-reservations';
 import { canonicalJson, newId, sha256 } from './ids';
 import type { PolicySnapshot, PolicyStore } from './policy-store';
 import type { WorkflowGateway } from './workflow-gateway';
@@ -25,7 +27,13 @@ export interface ApprovalDefaults {
  * transaction and may refuse (a lost race), which turns the verdict into DENY.
  */
 export interface DecisionExtension {
-  prepare(snapshot: PolicySnapshot, proposal: Proposal, now: number): Promise<{ layers: Layer[]; commit?: (em: EntityManager, verdict: Verdict) => Promise<{ refused?: { code: string; message: string } }> }>;
+  prepare(snapshot: PolicySnapshot, proposal: Proposal, now: number): Promise<{ layers: Layer[]; commit?: (em: EntityManager, verdict: Verdict) => Promise<CommitResult> }>;
+}
+
+/** What an extension's commit did: refused (a lost race), or reserved budget that a later DENY gives back. */
+export interface CommitResult {
+  refused?: { code: string; message: string };
+  reserved?: BudgetReservation[];
 }
 
 export interface ProposeOptions {
@@ -111,13 +119,15 @@ export class DecideService {
       output: null,
     });
 
+    const reserved: BudgetReservation[] = [];
     let result;
     try {
       result = await audit.append(
         orgId,
         async (em) => {
           for (const p of prepared) {
-            const res = p.commit ? await p.commit(em, verdict) : {};
+            const res: CommitResult = p.commit ? await p.commit(em, verdict) : {};
+            if (res.reserved) reserved.push(...res.reserved);
             if (res.refused) {
               // A counter was spent by a concurrent proposal between read and commit: deny, never overspend.
               const r = { source: 'policy' as const, effect: 'DENY' as const, code: res.refused.code, message: res.refused.message };
@@ -145,6 +155,8 @@ export class DecideService {
             id: row.id, orgId: row.orgId, actorId: row.actorId, actorType: row.actorType, capability: row.capability, runId: row.runId, sessionId: row.sessionId,
             surface: row.surface, proposal: JSON.stringify(row.proposal), outcome: row.outcome, status: row.status, finalOutcome: row.finalOutcome, riskScore: row.riskScore,
             reason: row.reason, verdict: JSON.stringify(row.verdict), workflowId: row.workflowId, approvalPlan: row.approvalPlan ? JSON.stringify(row.approvalPlan) : null,
+            // Only a decision still waiting for people holds budget it may give back.
+            reservations: !finalNow && reserved.length ? JSON.stringify(reserved) : null,
             idempotencyKey: row.idempotencyKey, requestHash: row.requestHash, auditRef: row.auditRef, auditSeq: row.auditSeq, auditHash: row.auditHash, createdAt: row.createdAt,
           });
         },
@@ -178,8 +190,10 @@ export class DecideService {
   }
 
   private async failPending(orgId: string, id: string, code: string, detail: string): Promise<void> {
-    await this.deps.audit.append(orgId, [{ actorType: 'system', actorId: 'decide', entityType: 'decision', entityId: id, action: 'decision.finalized', data: { outcome: 'DENY', code, detail: detail.slice(0, 200) } }], async (em) => {
+    await this.deps.audit.append(orgId, async (em) => {
       await em.query(`UPDATE decisions SET status = 'final', "finalOutcome" = 'DENY', "decidedAt" = now() WHERE id = $1 AND "orgId" = $2`, [id, orgId]);
+      const released = await releaseReservations(em, orgId, id);
+      return [{ actorType: 'system', actorId: 'decide', entityType: 'decision', entityId: id, action: 'decision.finalized', data: { outcome: 'DENY', code, detail: detail.slice(0, 200), ...(released.length ? { released } : {}) } }];
     });
   }
 

@@ -5,7 +5,8 @@ import type { PolicyDef } from '../engine/policy-schema';
 import { buildFacts } from '../engine/facts';
 import type { Proposal, Verdict } from '../engine/types';
 import { Policy } from '../entities';
-import type { DecisionExtension } from './decide';
+import { giveBack } from './budget-reservations';
+import type { CommitResult, DecisionExtension } from './decide';
 import type { PolicySnapshot, PolicyStore } from './policy-store';
 
 /** The agent-policy part of a snapshot. */
@@ -50,25 +51,37 @@ export class PolicyDecisionExtension implements DecisionExtension {
     const usage: PolicyUsage = { counters, evidence, exceptions };
     const layer = policyLayer(set, usage);
 
-    const commit = async (em: EntityManager, verdict: Verdict): Promise<{ refused?: { code: string; message: string } }> => {
+    const commit = async (em: EntityManager, verdict: Verdict): Promise<CommitResult> => {
       if (verdict.outcome === 'DENY') return {};
       // Exceptions that let this proposal through are spent first: an exhausted one must not be used twice.
       const used = verdict.reasons.filter((r) => r.source === 'exception' && r.code === 'POLICY_EXCEPTION_APPLIED').map((r) => exceptions.find((e) => e.policyId === r.id)?.exceptionId).filter((x): x is string => !!x);
+      const usedNow: string[] = [];
+      const spentNow: CounterSpec[] = [];
+      // A refusal part-way gives back what this proposal already took, so a denied proposal costs nothing.
+      const refuse = async (code: string, message: string): Promise<CommitResult> => {
+        for (const exId of usedNow) await em.query('UPDATE policy_exceptions SET uses = uses - 1 WHERE id = $1 AND "orgId" = $2', [exId, orgId]);
+        await giveBack(em, orgId, spentNow.map((sp) => ({ key: sp.key, amount: sp.increment })));
+        return { refused: { code, message } };
+      };
       for (const exId of used) {
         const res = (await em.query(
           `UPDATE policy_exceptions SET uses = uses + 1 WHERE id = $1 AND "orgId" = $2 AND "revokedAt" IS NULL AND ("maxUses" IS NULL OR uses < "maxUses") AND ("expiresAt" IS NULL OR "expiresAt" > now()) RETURNING id`,
           [exId, orgId],
         )) as [unknown[], number];
-        if (res[1] !== 1) return { refused: { code: 'EXCEPTION_EXHAUSTED', message: `policy exception ${exId} was used up by a concurrent proposal` } };
+        if (res[1] !== 1) return refuse('EXCEPTION_EXHAUSTED', `policy exception ${exId} was used up by a concurrent proposal`);
+        usedNow.push(exId);
       }
       const exempt = new Set(verdict.reasons.filter((r) => r.source === 'exception').map((r) => r.id));
       for (const spec of specs) {
         if (exempt.has(spec.policyId)) continue;
         if (!(await spend(em, orgId, spec))) {
-          return { refused: { code: spec.kind === 'budget' ? 'BUDGET_EXCEEDED' : 'RATE_LIMIT_EXCEEDED', message: `${spec.label}: limit ${spec.limit} reached by a concurrent proposal` } };
+          return refuse(spec.kind === 'budget' ? 'BUDGET_EXCEEDED' : 'RATE_LIMIT_EXCEEDED', `${spec.label}: limit ${spec.limit} reached by a concurrent proposal`);
         }
+        spentNow.push(spec);
       }
-      return {};
+      // Budget held while people decide; rate-limit hits count as attempts and stay spent.
+      const reserved = verdict.outcome === 'ALLOW' ? [] : spentNow.filter((sp) => sp.kind === 'budget' && sp.increment > 0).map((sp) => ({ key: sp.key, amount: sp.increment }));
+      return reserved.length ? { reserved } : {};
     };
     return { layers: [layer], commit };
   }
@@ -117,4 +130,5 @@ async function spend(em: EntityManager, orgId: string, spec: CounterSpec): Promi
   )) as unknown[];
   return res.length === 1;
 }
+
 

@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { ApiKey, EmailMessage, User } from '../../entities';
+import { ApiKey, AuditRecord, EmailMessage, User } from '../../entities';
 import { ApiKeyService, generateKeySecret, SCOPES } from '../../services/auth';
 import type { Principal } from '../../services/auth';
-import { conflict, notFound } from '../../services/errors';
+import { AppError, conflict, notFound } from '../../services/errors';
 import { newId } from '../../services/ids';
 import type { ApiDeps } from '../deps';
 import { route } from '../http';
@@ -33,6 +33,28 @@ const KeyOut = z.object({ id: z.string(), name: z.string(), prefix: z.string(), 
 const keyOut = (k: ApiKey): z.output<typeof KeyOut> => ({ id: k.id, name: k.name, prefix: k.prefix, scopes: k.scopes, role: k.role, user_id: k.userId, created_at: k.createdAt.toISOString(), revoked_at: k.revokedAt?.toISOString() ?? null });
 
 const Page = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), offset: z.coerce.number().int().min(0).default(0) });
+
+const AuditQuery = z
+  .object({
+    entity_id: z.string().max(200).optional(),
+    entity_type: z.string().max(100).optional(),
+    action: z.string().max(100).optional(),
+    actor_id: z.string().max(200).optional(),
+    since: z.iso.datetime({ offset: true }).optional(),
+    until: z.iso.datetime({ offset: true }).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().max(100).optional(),
+  })
+  .strict();
+const AuditOut = z.object({ seq: z.number(), id: z.string(), at: z.string(), actor_type: z.string(), actor_id: z.string(), entity_type: z.string(), entity_id: z.string(), action: z.string(), data: z.record(z.string(), z.unknown()), prev_hash: z.string(), hash: z.string() });
+const auditOut = (a: AuditRecord): z.output<typeof AuditOut> => ({ seq: Number(a.seq), id: a.id, at: a.at.toISOString(), actor_type: a.actorType, actor_id: a.actorId, entity_type: a.entityType, entity_id: a.entityId, action: a.action, data: a.data, prev_hash: a.prevHash, hash: a.hash });
+
+/** The audit cursor is the last seq seen, opaque to clients. */
+function decodeSeqCursor(cursor: string): string {
+  const seq = Buffer.from(cursor, 'base64url').toString();
+  if (!/^\d{1,19}$/.test(seq)) throw new AppError(400, 'VALIDATION_FAILED', 'cursor is not valid', 'cursor');
+  return seq;
+}
 
 /** People, API keys, the dev outbox and audit verification: the admin's own surface. */
 export function adminRouter(deps: ApiDeps): Router {
@@ -103,6 +125,23 @@ export function adminRouter(deps: ApiDeps): Router {
   }, async ({ res, query, principal }) => {
     const [rows, total] = await ds.getRepository(EmailMessage).findAndCount({ where: { orgId: principal.orgId }, order: { createdAt: 'DESC' }, take: query.limit, skip: query.offset });
     res.json({ messages: rows.map((m) => ({ id: m.id, to: m.to, subject: m.subject, text: m.text, html: m.html, transport: m.transport, sent_at: m.sentAt?.toISOString() ?? null, created_at: m.createdAt.toISOString() })), total });
+  });
+
+  route(r, docs, keys, {
+    method: 'get', path: '/api/v1/audit', summary: "Read the organization's audit trail, newest first", tags: ['Audit'], scope: 'admin', query: AuditQuery,
+    responses: { 200: { description: 'Records, newest first; pass next_cursor as cursor for the next page', schema: z.object({ data: z.array(AuditOut), next_cursor: z.string().nullable() }) } },
+  }, async ({ res, query, principal }) => {
+    const qb = ds.getRepository(AuditRecord).createQueryBuilder('a').where('a."orgId" = :org', { org: principal.orgId });
+    if (query.entity_id) qb.andWhere('a."entityId" = :eid', { eid: query.entity_id });
+    if (query.entity_type) qb.andWhere('a."entityType" = :et', { et: query.entity_type });
+    if (query.action) qb.andWhere('a.action = :action', { action: query.action });
+    if (query.actor_id) qb.andWhere('a."actorId" = :actor', { actor: query.actor_id });
+    if (query.since) qb.andWhere('a.at >= :since', { since: query.since });
+    if (query.until) qb.andWhere('a.at < :until', { until: query.until });
+    if (query.cursor) qb.andWhere('a.seq < :before', { before: decodeSeqCursor(query.cursor) });
+    const rows = await qb.orderBy('a.seq', 'DESC').limit(query.limit + 1).getMany();
+    const page = rows.slice(0, query.limit);
+    res.json({ data: page.map(auditOut), next_cursor: rows.length > query.limit ? Buffer.from(page[page.length - 1].seq).toString('base64url') : null });
   });
 
   route(r, docs, keys, {

@@ -144,6 +144,63 @@ describe('agent policies (seed 004) deciding proposals through the HTTP API', ()
     assert.equal((await propose(s, { ...act('prod.deploy'), context: { group_ids: ['interns'], metadata: {} } })).body.outcome, 'DENY');
   });
 
+  it('scopes: a mission policy applies to that mission only; a global one to everyone', async () => {
+    await reset();
+    await policy({ name: 'mission scoped', scope: 'mission', target_id: 'm-apollo', denied_actions: ['rocket.*'] });
+    await policy({ name: 'everyone', denied_actions: ['nukes.*'] });
+    assert.equal((await propose(s, { ...act('rocket.launch'), context: { mission_id: 'm-apollo', metadata: {} } })).body.outcome, 'DENY');
+    assert.equal((await propose(s, { ...act('rocket.launch'), context: { mission_id: 'm-gemini', metadata: {} } })).body.outcome, 'ALLOW');
+    assert.equal((await propose(s, act('nukes.launch'))).body.outcome, 'DENY');
+  });
+
+  it('approval rules: a named condition asks its own approvers, with its own quorum and timeout', async () => {
+    await reset();
+    const cat = await addUser(s, 'cat.p@example.com', ['approver']);
+    await addUser(s, 'dan.p@example.com', ['approver']);
+    await policy({
+      name: 'rules',
+      default_approvers: ['dan.p@example.com'],
+      approval_rules: [{ name: 'prod writes', conditions: { environment: 'production', 'parameters.write': true }, approvers: ['cat.p@example.com'], quorum: 1, timeout_seconds: 120 }],
+    });
+    const prod = (write: boolean) => propose(s, { ...act('db.update', { write }), context: { metadata: { environment: 'production' } } });
+    const asked = await prod(true);
+    assert.equal(asked.body.outcome, 'REQUIRE_CONFIRMATION');
+    const d = await s.call('GET', `/api/v1/governance/decisions/${asked.body.decision_id}`);
+    assert.deepEqual(d.body.approval.plan.tiers[0].approvers, [cat]);
+    assert.equal(d.body.approval.plan.tiers[0].timeoutSeconds, 120);
+    assert.match(JSON.stringify(d.body.reasons ?? d.body), /prod writes/);
+    assert.notEqual((await prod(false)).body.outcome, 'REQUIRE_CONFIRMATION', 'a read in production does not match the rule');
+    const bad = await s.call('POST', '/api/v1/policies', { body: { name: 'broken', approval_rules: [{ name: 'x', conditions: { amount: { $regex: '(a' } } }] } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error.field, /^approval_rules\.0\.conditions/);
+  });
+
+  it('approval by risk level: the policy asks for approval at the levels it names, not others', async () => {
+    await reset();
+    await policy({ name: 'risky', approval_risk_levels: ['high'] });
+    assert.equal((await propose(s, act('reports.read'))).body.outcome, 'ALLOW');
+    const env = (environment: string) => ({ context: { metadata: { environment } } });
+    const high = await propose(s, { ...act('db.delete_records'), ...env('production') }); // risk 68: high
+    assert.equal(high.body.outcome, 'REQUIRE_CONFIRMATION', JSON.stringify(high.body));
+    assert.match(JSON.stringify((await s.call('GET', `/api/v1/governance/decisions/${high.body.decision_id}`)).body), /risk level high is in approval_risk_levels/);
+    const medium = await propose(s, { ...act('db.write'), ...env('staging'), amount: 5000 }); // risk 37: medium, asked for by the risk thresholds alone
+    assert.doesNotMatch(JSON.stringify((await s.call('GET', `/api/v1/governance/decisions/${medium.body.decision_id}`)).body), /approval_risk_levels/);
+  });
+
+  it('evidence requirements: a named evidence action within the session, and too-old evidence does not count', async () => {
+    await reset();
+    await policy({ name: 'evidence req', evidence_requirements: [{ action: 'payments.refund', requires: ['tickets.read', 'orders.lookup'], within: 'session', max_age_seconds: 3600 }] });
+    const ctx = (run: string, session: string) => ({ context: { run_id: run, session_id: session, metadata: { environment: 'development' } } });
+    assert.equal((await propose(s, { ...act('payments.refund'), ...ctx('r1', 'sess-ev') })).body.outcome, 'DENY');
+    assert.equal((await propose(s, { ...act('orders.lookup'), ...ctx('r1', 'sess-ev') })).body.outcome, 'ALLOW');
+    assert.equal((await propose(s, { ...act('payments.refund'), ...ctx('r2', 'sess-ev') })).body.outcome, 'ALLOW', 'evidence from another run of the same session counts');
+    // Age the evidence past max_age_seconds: it no longer counts.
+    await s.core.ds.query(`UPDATE decisions SET "createdAt" = now() - interval '2 hours' WHERE "sessionId" = 'sess-ev' AND capability = 'orders.lookup'`);
+    const stale = await propose(s, { ...act('payments.refund'), ...ctx('r3', 'sess-ev') });
+    assert.equal(stale.body.outcome, 'DENY');
+    assert.match(stale.body.reason, /evidence/i);
+  });
+
   it('exceptions: a time-bound carve-out lets one agent through, then is revoked', async () => {
     await reset();
     const p = await policy({ name: 'no exports', denied_actions: ['data.export'] });

@@ -147,6 +147,29 @@ describe('human approval, end to end: email link → page → decision → the a
     assert.equal(withdrawn.body.approval.state.status, 'WITHDRAWN');
   });
 
+  it('budget held by a pending approval goes back when the approval ends in DENY', async () => {
+    const pol = await s.call('POST', '/api/v1/policies', { body: { name: 'run budget', run_budget: 150 } });
+    assert.equal(pol.status, 201, JSON.stringify(pol.body));
+    const spend = () => s.call('POST', '/api/v1/governance/propose', { body: transfer({ amount: 100, context: { run_id: 'run-held', metadata: {} } }) });
+    try {
+      const first = await spend();
+      assert.equal(first.body.outcome, 'REQUIRE_CONFIRMATION');
+      const second = await spend();
+      assert.equal(second.body.outcome, 'DENY', 'the first proposal holds 100 of 150 while people decide');
+      assert.match(second.body.reason, /budget/i);
+      assert.equal((await s.call('POST', `/api/v1/governance/decisions/${first.body.decision_id}/withdraw`, { body: { reason: 'changed my mind' } })).status, 202);
+      assert.equal((await s.call('GET', `/api/v1/governance/decisions/${first.body.decision_id}?wait=15`)).body.outcome, 'DENY');
+      const third = await spend();
+      assert.equal(third.body.outcome, 'REQUIRE_CONFIRMATION', 'the withdrawn proposal gave its 100 back');
+      const audit = await s.call('GET', `/api/v1/audit?entity_id=${first.body.decision_id}`);
+      const finalized = audit.body.data.find((a: { action: string }) => a.action === 'decision.finalized');
+      assert.deepEqual(finalized.data.released.map((r: { amount: number }) => Number(r.amount)), [100]);
+      await s.call('POST', `/api/v1/governance/decisions/${third.body.decision_id}/withdraw`, { body: { reason: 'cleanup' } });
+    } finally {
+      await s.call('DELETE', `/api/v1/policies/${pol.body.id}`);
+    }
+  });
+
   it('shows the mail in the dev outbox listing too', async () => {
     const r = await s.call('GET', '/api/v1/outbox');
     assert.equal(r.status, 200);

@@ -69,13 +69,15 @@ describe('two API processes against one database', () => {
     await call(urls[0], 'DELETE', `/api/smart-rules/${rule.body.data.rule_id}`);
   });
 
-  it('never overspends a run budget under concurrent proposals through both processes', async () => {
-    const created = await call(urls[0], 'POST', '/api/v1/policies', { name: 'Run budget', run_budget: 1000 });
+  it('never overspends a budget under concurrent proposals through both processes, and a refused proposal spends nothing', async () => {
+    // The per-action budget binds; the run and session budgets are spent before it is checked, so a
+    // proposal refused there must give them back.
+    const created = await call(urls[0], 'POST', '/api/v1/policies', { name: 'Run budget', run_budget: 100000, session_budget: 100000, action_budgets: { 'shop.*': 1000 } });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     // The other process hears of the policy through LISTEN/NOTIFY.
     await new Promise((r) => setTimeout(r, 1200));
     const proposals = Array.from({ length: 60 }, (_, i) =>
-      call(urls[i % 2], 'POST', '/api/v1/governance/propose', { actor: { id: 'spender', type: 'ai-agent' }, action: { capability: 'shop.buy', parameters: { item: i } }, amount: 100, context: { run_id: 'run-1', metadata: { environment: 'development' } } }),
+      call(urls[i % 2], 'POST', '/api/v1/governance/propose', { actor: { id: 'spender', type: 'ai-agent' }, action: { capability: 'shop.buy', parameters: { item: i } }, amount: 100, context: { run_id: 'run-1', session_id: 'sess-1', metadata: { environment: 'development' } } }),
     );
     const results = await Promise.all(proposals);
     assert.ok(results.every((r) => r.status === 200), JSON.stringify(results.find((r) => r.status !== 200)?.body));
@@ -89,7 +91,9 @@ describe('two API processes against one database', () => {
     const c = new Client({ connectionString: dbUrl });
     await c.connect();
     const mismatch = await c.query(`SELECT count(*)::int AS n FROM decisions d JOIN audit_records a ON a.id = d."auditRef" WHERE a.data->>'outcome' <> d.outcome`);
+    const counters = await c.query(`SELECT key, value::float AS value FROM counters WHERE key LIKE 'budget:%' AND key LIKE $1 ORDER BY key`, [`%:${created.body.id}:%`]);
     await c.end();
+    assert.deepEqual(counters.rows.map((r) => r.value), [1000, 1000, 1000], JSON.stringify(counters.rows));
     assert.equal(mismatch.rows[0].n, 0);
   });
 
