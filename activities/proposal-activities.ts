@@ -1,5 +1,5 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { ApprovalState } from '../engine/approval';
 import { Decision, EmailMessage, User } from '../entities';
 import type { JsonObject } from '../entities/json';
@@ -8,9 +8,11 @@ import type { AuditLog } from '../services/audit-log';
 import { releaseReservations } from '../services/budget-reservations';
 import { newId } from '../services/ids';
 import type { Mailer } from '../services/mailer';
-import { proposalWorkflowId } from '../workflows/messages';
-import type { ProposalSummary } from '../workflows/messages';
+import { notifyWorkflowId, proposalWorkflowId } from '../workflows/messages';
+import type { NotifyWorkflowInput, NotifyWorkflowResult, ProposalSummary } from '../workflows/messages';
 import { approvalEmail } from './approval-email';
+import { notificationEmail } from './notification-email';
+import { resolveRecipients } from './notification-recipients';
 
 export interface ProposalActivityDeps {
   ds: DataSource;
@@ -51,7 +53,46 @@ export interface FinalizeDecisionInput {
 export function createProposalActivities(deps: ProposalActivityDeps) {
   const { ds, audit, mailer, links, publicUrl } = deps;
 
+  /**
+   * Sends one mail at most once per key: the row is written first (with whatever
+   * `build` writes beside it), then sent, then marked sent. A retry after a
+   * crash resends the same row; a retry after success sends nothing.
+   */
+  async function sendOnce(orgId: string, key: string, to: string, build: (em: EntityManager) => Promise<{ subject: string; text: string; html: string }>): Promise<'sent' | 'skipped'> {
+    let row = await ds.getRepository(EmailMessage).findOne({ where: { idempotencyKey: key } });
+    if (row?.sentAt) return 'skipped';
+    if (!row) {
+      row = await ds.transaction(async (em) => {
+        const mail = await build(em);
+        const r = em.create(EmailMessage, { id: newId('msg'), orgId, idempotencyKey: key, to, ...mail, transport: mailer.transport, sentAt: null, providerMessageId: null });
+        await em.insert(EmailMessage, r);
+        return r;
+      });
+    }
+    const res = await mailer.send({ to: row.to, subject: row.subject, text: row.text, html: row.html });
+    await ds.getRepository(EmailMessage).update({ id: row.id }, { sentAt: new Date(), providerMessageId: res.messageId });
+    return 'sent';
+  }
+
   return {
+    /** Mails the people a NOTIFY rule (or a rule's `notifications`) named, once each, and audits who was told. */
+    async deliverNotifications(input: NotifyWorkflowInput): Promise<NotifyWorkflowResult> {
+      const workflowId = notifyWorkflowId(input.decisionId);
+      const users = await ds.getRepository(User).find({ where: { orgId: input.orgId } });
+      const { people, undelivered } = resolveRecipients(input.notifications, users);
+      let sent = 0;
+      for (const p of people) {
+        const r = await sendOnce(input.orgId, `${workflowId}:${p.email.toLowerCase()}`, p.email, async () => notificationEmail({ summary: input.summary, decisionId: input.decisionId, rules: input.notifications, name: p.name }));
+        if (r === 'sent') sent += 1;
+      }
+      const recipients = people.map((p) => p.email);
+      await audit.append(input.orgId, [
+        { actorType: 'system', actorId: 'workflow', entityType: 'decision', entityId: input.decisionId, action: 'notification.sent', data: { recipients, undelivered, rules: input.notifications.map((n) => n.ruleId ?? n.name ?? null) }, dedupeKey: `${workflowId}:sent` },
+      ]);
+      if (undelivered.length) log.warn('notification channels not reachable by email', { decisionId: input.decisionId, undelivered });
+      return { sent, recipients, undelivered };
+    },
+
     /** Mails each approver of a tier a one-time link. */
     async notifyTier(input: NotifyTierInput): Promise<{ sent: number; skipped: number }> {
       const workflowId = proposalWorkflowId(input.decisionId);
@@ -62,24 +103,13 @@ export function createProposalActivities(deps: ProposalActivityDeps) {
       let skipped = 0;
       for (const user of users) {
         const key = `${workflowId}:tier-${input.tier}:${user.id}`;
-        let row = await ds.getRepository(EmailMessage).findOne({ where: { idempotencyKey: key } });
-        if (row?.sentAt) {
-          skipped += 1;
-          continue;
-        }
-        if (!row) {
+        const r = await sendOnce(input.orgId, key, user.email, async (em) => {
           // Token and mail row commit together, so a retry resends this very link.
-          row = await ds.transaction(async (em) => {
-            const token = await links.issue(em, { orgId: input.orgId, decisionId: input.decisionId, workflowId, approverId: user.id, tier: input.tier, ttlSeconds: input.linkTtlSeconds });
-            const mail = approvalEmail({ publicUrl, token, user, summary: input.summary, decisionId: input.decisionId, tier: input.tier });
-            const r = em.create(EmailMessage, { id: newId('msg'), orgId: input.orgId, idempotencyKey: key, to: user.email, ...mail, transport: mailer.transport, sentAt: null, providerMessageId: null });
-            await em.insert(EmailMessage, r);
-            return r;
-          });
-        }
-        const res = await mailer.send({ to: row.to, subject: row.subject, text: row.text, html: row.html });
-        await ds.getRepository(EmailMessage).update({ id: row.id }, { sentAt: new Date(), providerMessageId: res.messageId });
-        sent += 1;
+          const token = await links.issue(em, { orgId: input.orgId, decisionId: input.decisionId, workflowId, approverId: user.id, tier: input.tier, ttlSeconds: input.linkTtlSeconds });
+          return approvalEmail({ publicUrl, token, user, summary: input.summary, decisionId: input.decisionId, tier: input.tier });
+        });
+        if (r === 'sent') sent += 1;
+        else skipped += 1;
       }
       const missing = input.approvers.filter((id) => !users.some((u) => u.id === id));
       await audit.append(input.orgId, [

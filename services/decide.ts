@@ -12,6 +12,7 @@ import { releaseReservations } from './budget-reservations';
 import { canonicalJson, newId, sha256 } from './ids';
 import type { PolicySnapshot, PolicyStore } from './policy-store';
 import type { WorkflowGateway } from './workflow-gateway';
+import type { ProposalSummary } from '../workflows/messages';
 
 /** Approval defaults from configuration, until a policy names its own. */
 export interface ApprovalDefaults {
@@ -172,14 +173,11 @@ export class DecideService {
     this.noteOutcome(orgId, proposal.actor.id, row.finalOutcome);
     for (const fn of this.observers) fn(orgId, snapshot, verdict);
 
+    const summary = { capability: row.capability, actorId: row.actorId, actorType: row.actorType, riskScore: row.riskScore, reason: row.reason, outcome: row.outcome, parameters: proposal.action.parameters, environment: proposal.environment };
+    if (verdict.notify.length) await this.startNotification(orgId, id, verdict, summary);
     if (row.status === 'pending' && row.approvalPlan) {
       try {
-        await this.deps.workflows.startProposal({
-          orgId,
-          decisionId: id,
-          plan: row.approvalPlan as unknown as ApprovalPlan,
-          summary: { capability: row.capability, actorId: row.actorId, actorType: row.actorType, riskScore: row.riskScore, reason: row.reason, outcome: row.outcome, parameters: proposal.action.parameters, environment: proposal.environment },
-        });
+        await this.deps.workflows.startProposal({ orgId, decisionId: id, plan: row.approvalPlan as unknown as ApprovalPlan, summary });
       } catch (e) {
         // Nobody will ever be asked: close it as DENY, audited, rather than leave it hanging.
         await this.failPending(orgId, id, 'WORKFLOW_START_FAILED', (e as Error).message);
@@ -187,6 +185,18 @@ export class DecideService {
       }
     }
     return { decision: row, auditSeq: rec.seq, auditHash: rec.hash, replayed: false, verdict };
+  }
+
+  /** A notice never blocks or changes a decision: a failed start is audited and the decision stands. */
+  private async startNotification(orgId: string, id: string, verdict: Verdict, summary: ProposalSummary): Promise<void> {
+    const notifications = verdict.notify.map((n) => ({ ruleId: n.id, name: n.name, channels: n.channels, priority: n.priority }));
+    try {
+      await this.deps.workflows.startNotification({ orgId, decisionId: id, notifications, summary });
+    } catch (e) {
+      await this.deps.audit
+        .append(orgId, [{ actorType: 'system', actorId: 'decide', entityType: 'decision', entityId: id, action: 'notification.failed', data: { detail: (e as Error).message.slice(0, 200) } }])
+        .catch(() => undefined);
+    }
   }
 
   private async failPending(orgId: string, id: string, code: string, detail: string): Promise<void> {

@@ -3,8 +3,8 @@ import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { ApprovalState } from '../engine/approval';
-import { decideUpdate, PROPOSAL_WORKFLOW_TYPE, proposalWorkflowId, stateQuery, waiveUpdate, withdrawSignal } from '../workflows/messages';
-import type { DecideInput, DecideResult, ProposalWorkflowInput, WaiveInput, WithdrawInput } from '../workflows/messages';
+import { decideUpdate, NOTIFY_WORKFLOW_TYPE, notifyWorkflowId, PROPOSAL_WORKFLOW_TYPE, proposalWorkflowId, stateQuery, waiveUpdate, withdrawSignal } from '../workflows/messages';
+import type { DecideInput, DecideResult, NotifyWorkflowInput, ProposalWorkflowInput, WaiveInput, WithdrawInput } from '../workflows/messages';
 import { AppError } from './errors';
 
 /** Update rejections a caller can act on, mapped to HTTP statuses. */
@@ -25,14 +25,16 @@ export class WorkflowGateway {
   constructor(private readonly client: Client, private readonly taskQueue: string) {}
 
   async startProposal(input: ProposalWorkflowInput): Promise<string> {
-    const workflowId = proposalWorkflowId(input.decisionId);
+    return this.startOnce(PROPOSAL_WORKFLOW_TYPE, proposalWorkflowId(input.decisionId), input);
+  }
+
+  async startNotification(input: NotifyWorkflowInput): Promise<string> {
+    return this.startOnce(NOTIFY_WORKFLOW_TYPE, notifyWorkflowId(input.decisionId), input);
+  }
+
+  private async startOnce(type: string, workflowId: string, input: unknown): Promise<string> {
     try {
-      await this.client.workflow.start(PROPOSAL_WORKFLOW_TYPE, {
-        taskQueue: this.taskQueue,
-        workflowId,
-        args: [input],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      });
+      await this.client.workflow.start(type, { taskQueue: this.taskQueue, workflowId, args: [input], workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE });
     } catch (e) {
       // Already started by an earlier attempt: starting is idempotent by id.
       if ((e as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw e;

@@ -23,6 +23,34 @@ export interface ProposalSummary {
   environment?: string;
 }
 
+export const NOTIFY_WORKFLOW_TYPE = 'notifyWorkflow';
+
+/** One notification run per decision whose verdict asked for one (NOTIFY rules, rule `notifications`). */
+export function notifyWorkflowId(decisionId: string): string {
+  return `notify-${decisionId}`;
+}
+
+/** Who asked to be told, and where: channels are emails, user ids, `admins`, `approvers`, or Slack channels. */
+export interface NotificationRequest {
+  ruleId?: string;
+  name?: string;
+  channels: string[];
+  priority?: string;
+}
+
+export interface NotifyWorkflowInput {
+  orgId: string;
+  decisionId: string;
+  notifications: NotificationRequest[];
+  summary: ProposalSummary;
+}
+
+export interface NotifyWorkflowResult {
+  sent: number;
+  recipients: string[];
+  undelivered: string[];
+}
+
 export interface ProposalWorkflowInput {
   orgId: string;
   decisionId: string;

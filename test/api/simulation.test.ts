@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { evaluate } from '../../engine/evaluate';
+import { compilePolicies, policyLayer } from '../../engine/policies';
 import { DEFAULT_RISK_CONFIG } from '../../engine/risk';
 import { compileRuleSet } from '../../engine/rules';
 import type { Outcome, Proposal } from '../../engine/types';
@@ -80,6 +81,32 @@ describe('simulation over stored proposals', () => {
     assert.deepEqual(sim.result.flips, flips);
     assert.equal(sim.result.changed, Object.values(flips).reduce((x, y) => x + y, 0));
     assert.ok(sim.result.top_capabilities.length > 0);
+  });
+
+  it('simulates a draft agent policy: the same flips as evaluating with its layer directly', async () => {
+    const draft = { name: 'draft policy', denied_actions: ['files.*'], approval_threshold_usd: 15000, approval_actions: ['email.send'] };
+    const n = 1500;
+    const r = await s.call('POST', '/api/v1/policies/simulate', { body: { since: new Date(t0).toISOString(), until: new Date(t0 + (n - 1) * 1000).toISOString(), policy: draft } });
+    assert.ok(r.status === 200 || r.status === 202, JSON.stringify(r.body));
+    let sim = r.body;
+    while (sim.status === 'running') {
+      await new Promise((ok) => setTimeout(ok, 100));
+      sim = (await s.call('GET', `/api/v1/simulations/${sim.simulation_id}`)).body;
+    }
+    assert.equal(sim.status, 'done', JSON.stringify(sim));
+    assert.equal(sim.result.total, n);
+    const rules = compileRuleSet([]);
+    const layer = policyLayer(compilePolicies([{ ...draft, id: 'pol_draft' }]), { counters: {}, evidence: [], exceptions: [] });
+    const flips: Record<string, number> = {};
+    for (let i = 0; i < n; i++) {
+      const p = gen(i);
+      const now = t0 + i * 1000;
+      const a = cls(evaluate({ proposal: p, rules, risk: DEFAULT_RISK_CONFIG, now }).outcome);
+      const b = cls(evaluate({ proposal: p, rules, risk: DEFAULT_RISK_CONFIG, now, layers: [layer] }).outcome);
+      if (a !== b) flips[`${a}->${b}`] = (flips[`${a}->${b}`] ?? 0) + 1;
+    }
+    assert.ok(Object.values(flips).reduce((x, y) => x + y, 0) >= 50, `the draft should move outcomes: ${JSON.stringify(flips)}`);
+    assert.deepEqual(sim.result.flips, flips);
   });
 
   it('answers a small window at once and rejects an empty draft', async () => {

@@ -170,6 +170,32 @@ describe('human approval, end to end: email link → page → decision → the a
     }
   });
 
+  it('a NOTIFY rule allows and mails the people it names; unreachable channels are reported', async () => {
+    const named = await s.call('POST', '/api/smart-rules', { body: { name: 'Tell security about exports', priority: 5, conditions: { action_type: 'files.export' }, action: 'NOTIFY', notifications: { channels: ['security@example.com', 'slack-sec-alerts'], priority: 'high' } } });
+    assert.equal(named.status, 201, JSON.stringify(named.body));
+    const plain = await s.call('POST', '/api/smart-rules', { body: { name: 'Tell the admins', priority: 6, conditions: { action_type: 'files.export' }, action: 'NOTIFY' } });
+    try {
+      const p = await s.call('POST', '/api/v1/governance/propose', { body: proposal({ action: { capability: 'files.export', parameters: { file: 'q3.csv' } } }) });
+      assert.equal(p.body.outcome, 'ALLOW', 'NOTIFY approves');
+      const sec = await smtp.waitFor((m) => m.to === 'security@example.com' && m.text.includes(p.body.decision_id));
+      assert.match(sec.subject, /\[high\].*files\.export.*was allowed/);
+      assert.match(sec.text, /Tell security about exports/);
+      await smtp.waitFor((m) => m.to === 'root@example.com' && m.text.includes(p.body.decision_id));
+      let sent: { data: { recipients: string[]; undelivered: string[] } } | undefined;
+      for (let i = 0; i < 50 && !sent; i++) {
+        sent = (await s.call('GET', `/api/v1/audit?entity_id=${p.body.decision_id}&action=notification.sent`)).body.data[0];
+        if (!sent) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(sent, 'the notice is audited');
+      assert.deepEqual([...sent.data.recipients].sort(), ['root@example.com', 'security@example.com']);
+      assert.deepEqual(sent.data.undelivered, ['slack-sec-alerts']);
+      assert.equal(smtp.inbox.filter((m) => m.to === 'security@example.com' && m.text.includes(p.body.decision_id)).length, 1, 'once each');
+    } finally {
+      await s.call('DELETE', `/api/smart-rules/${named.body.data.rule_id}`);
+      await s.call('DELETE', `/api/smart-rules/${plain.body.data.rule_id}`);
+    }
+  });
+
   it('shows the mail in the dev outbox listing too', async () => {
     const r = await s.call('GET', '/api/v1/outbox');
     assert.equal(r.status, 200);

@@ -1,0 +1,14 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { ProposalActivities } from '../activities/proposal-activities';
+import type { NotifyWorkflowInput, NotifyWorkflowResult } from './messages';
+
+const acts = proxyActivities<ProposalActivities>({
+  startToCloseTimeout: '30 seconds',
+  // A mail server that is down for a while delays the notice; it does not lose it.
+  retry: { initialInterval: '1 second', maximumInterval: '5 minutes', backoffCoefficient: 2, maximumAttempts: 50 },
+});
+
+/** Tells people about a decision a rule asked to be notified of. The decision itself is already final or pending elsewhere. */
+export async function notifyWorkflow(input: NotifyWorkflowInput): Promise<NotifyWorkflowResult> {
+  return acts.deliverNotifications(input);
+}
