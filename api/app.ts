@@ -1,6 +1,7 @@
 import express from 'express';
 import type { Express } from 'express';
 import type { ApiDeps } from './deps';
+import { AppError } from '../services/errors';
 import { errorHandler, requestId } from './http';
 import { adminRouter } from './routes/admin';
 import { ascendGovernanceRouter } from './routes/ascend-governance';
@@ -28,8 +29,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(policiesRouter(deps));
   app.use(adminRouter(deps));
   app.use(approvalPagesRouter(deps));
-  app.use((req, res) => {
-    res.status(404).json({ error: { code: 'NOT_FOUND', message: `no route for ${req.method} ${req.path}` }, request_id: res.locals.requestId });
+  app.use((req, _res, next) => {
+    next(new AppError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`));
   });
   app.use(errorHandler(deps.log));
   return app;

@@ -106,13 +106,17 @@ export function errorHandler(log: Logger) {
       res.status(status).json({ outcome: 'DENY', error: body, request_id: requestId });
       return;
     }
-    if (res.locals.errorStyle === 'ascend') {
+    if (res.locals.errorStyle === 'ascend' || isAscendPath(req.path)) {
       res.status(status).json({ status: 'error', error: body, request_id: requestId });
       return;
     }
     res.status(status).json({ error: body, request_id: requestId });
   };
 }
+
+/** Ascend's paths answer errors in its `{status: "error"}` envelope, even before a route is matched (bad JSON, unknown path). */
+const ASCEND_PATHS = /^\/api\/(smart-rules|risk-scoring|governance\/(policies|dashboard|workflows))(\/|$)/;
+export const isAscendPath = (path: string): boolean => ASCEND_PATHS.test(path);
 
 function isBodyParserError(e: unknown): e is { status: number; type: string } {
   return typeof e === 'object' && e !== null && typeof (e as { type?: unknown }).type === 'string' && typeof (e as { status?: unknown }).status === 'number' && (e as { status: number }).status < 500;

@@ -24,6 +24,8 @@ const schema = z.object({
   APPROVAL_TIER1_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(3600),
   APPROVAL_TIER2_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(14400),
   APPROVAL_QUORUM: z.coerce.number().int().min(1).default(1),
+  /** How often each API process looks for pending decisions whose workflow never started (a crash between commit and start). */
+  PENDING_SWEEP_SECONDS: z.coerce.number().int().min(1).default(15),
   /** An OpenAI-compatible chat-completions base URL used to turn prose into policy YAML. */
   LLM_BASE_URL: z.string().url().optional(),
   LLM_API_KEY: z.string().optional(),

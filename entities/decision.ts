@@ -17,6 +17,7 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm'
 @Index(['orgId', 'actorId', 'createdAt'])
 @Index(['orgId', 'runId', 'createdAt'])
 @Index(['orgId', 'idempotencyKey'], { unique: true, where: '"idempotencyKey" IS NOT NULL' })
+@Index(['createdAt'], { where: 'status = \'pending\' AND "workflowStartedAt" IS NULL' })
 export class Decision {
   @PrimaryColumn({ type: 'text' })
   id: string;
@@ -71,6 +72,10 @@ export class Decision {
 
   @Column({ type: 'text', nullable: true })
   workflowId: string | null;
+
+  /** When the approval workflow was known to be started; a pending decision without it is resumed by the sweeper. */
+  @Column({ type: 'timestamptz', nullable: true })
+  workflowStartedAt: Date | null;
 
   /** Approval plan the workflow runs, kept for display. */
   @Column({ type: 'jsonb', nullable: true })

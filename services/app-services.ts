@@ -30,6 +30,9 @@ export function buildAppServices(core: Core, workflows: WorkflowGateway): AppSer
   decide.use(new PolicyDecisionExtension(core.ds));
   const ruleStats = new RuleStats(core.ds);
   ruleStats.start();
+  // A process that died between committing a pending decision and starting its workflow leaves it unstarted: resume it.
+  const sweep = setInterval(() => void decide.resumeUnstarted().catch(() => undefined), config.PENDING_SWEEP_SECONDS * 1000);
+  sweep.unref();
   decide.observe((orgId, snapshot, verdict) => ruleStats.record(orgId, snapshot.ruleDefs.map((r) => r.id), verdict));
   return {
     decide,
@@ -37,6 +40,9 @@ export function buildAppServices(core: Core, workflows: WorkflowGateway): AppSer
     compiler: new PolicyCompiler(config.LLM_BASE_URL ? { baseUrl: config.LLM_BASE_URL, apiKey: config.LLM_API_KEY, model: config.LLM_MODEL } : null),
     ruleStats,
     simulator: new Simulator(core.ds, core.store),
-    stop: () => ruleStats.stop(),
+    stop: () => {
+      clearInterval(sweep);
+      return ruleStats.stop();
+    },
   };
 }

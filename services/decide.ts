@@ -111,6 +111,7 @@ export class DecideService {
       proposal: proposal as unknown as Record<string, unknown>,
       riskScore: verdict.risk.score,
       workflowId: null,
+      workflowStartedAt: null,
       approvalPlan: plan as unknown as Record<string, unknown> | null,
       approvalState: null,
       decidedBy: [],
@@ -173,11 +174,11 @@ export class DecideService {
     this.noteOutcome(orgId, proposal.actor.id, row.finalOutcome);
     for (const fn of this.observers) fn(orgId, snapshot, verdict);
 
-    const summary = { capability: row.capability, actorId: row.actorId, actorType: row.actorType, riskScore: row.riskScore, reason: row.reason, outcome: row.outcome, parameters: proposal.action.parameters, environment: proposal.environment };
+    const summary = summaryOf(row, proposal);
     if (verdict.notify.length) await this.startNotification(orgId, id, verdict, summary);
     if (row.status === 'pending' && row.approvalPlan) {
       try {
-        await this.deps.workflows.startProposal({ orgId, decisionId: id, plan: row.approvalPlan as unknown as ApprovalPlan, summary });
+        await this.startApproval(row, summary);
       } catch (e) {
         // Nobody will ever be asked: close it as DENY, audited, rather than leave it hanging.
         await this.failPending(orgId, id, 'WORKFLOW_START_FAILED', (e as Error).message);
@@ -185,6 +186,38 @@ export class DecideService {
       }
     }
     return { decision: row, auditSeq: rec.seq, auditHash: rec.hash, replayed: false, verdict };
+  }
+
+  private async startApproval(row: Decision, summary: ProposalSummary): Promise<void> {
+    await this.deps.workflows.startProposal({ orgId: row.orgId, decisionId: row.id, plan: row.approvalPlan as unknown as ApprovalPlan, summary });
+    row.workflowStartedAt = new Date();
+    await this.deps.ds.query('UPDATE decisions SET "workflowStartedAt" = $3 WHERE id = $1 AND "orgId" = $2', [row.id, row.orgId, row.workflowStartedAt]);
+  }
+
+  /**
+   * Starts the approval workflow of pending decisions whose process died between
+   * committing them and starting it (older than `graceMs`, so a start in flight is
+   * not raced). Starting is idempotent by workflow id. Returns how many it resumed.
+   */
+  async resumeUnstarted(graceMs = 30_000, limit = 100): Promise<number> {
+    const rows = await this.deps.ds
+      .getRepository(Decision)
+      .createQueryBuilder('d')
+      .where(`d.status = 'pending' AND d."workflowStartedAt" IS NULL AND d."approvalPlan" IS NOT NULL AND d."createdAt" < :before`, { before: new Date(Date.now() - graceMs) })
+      .orderBy('d."createdAt"', 'ASC')
+      .limit(limit)
+      .getMany();
+    let resumed = 0;
+    for (const row of rows) {
+      try {
+        await this.startApproval(row, summaryOf(row, row.proposal as unknown as Proposal));
+        await this.deps.audit.append(row.orgId, [{ actorType: 'system', actorId: 'decide', entityType: 'decision', entityId: row.id, action: 'approval.resumed', data: { workflowId: row.workflowId }, dedupeKey: `${row.workflowId ?? row.id}:resumed` }]);
+        resumed += 1;
+      } catch {
+        // Temporal is unreachable: the next sweep tries again; the decision stays pending, never ALLOW.
+      }
+    }
+    return resumed;
   }
 
   /** A notice never blocks or changes a decision: a failed start is audited and the decision stands. */
@@ -272,4 +305,9 @@ function outcomeText(o: Outcome): string {
 
 function isUniqueViolation(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: string }).code === '23505';
+}
+
+/** What the approval and notification mails show about a decision. */
+function summaryOf(row: Decision, proposal: Proposal): ProposalSummary {
+  return { capability: row.capability, actorId: row.actorId, actorType: row.actorType, riskScore: row.riskScore, reason: row.reason, outcome: row.outcome, parameters: proposal.action.parameters, environment: proposal.environment };
 }

@@ -46,15 +46,35 @@ export class PolicyService {
   }
 
   async create(orgId: string, actor: Actor, def: PolicyDef, opts: { templateId?: string; note?: string } = {}): Promise<Policy> {
-    if (await this.ds.getRepository(Policy).exists({ where: { orgId, name: def.name } })) throw conflict('POLICY_EXISTS', `a policy named "${def.name}" exists`, 'name');
-    const id = newId('pol');
-    const versionId = newId('pv');
-    await this.audit.append(orgId, [{ ...actor, entityType: 'policy', entityId: id, action: 'create', data: { definition: def as unknown as JsonObject, versionId, templateId: opts.templateId ?? null } }], async (em) => {
-      await em.insert(Policy, { id, orgId, name: def.name, scope: def.scope ?? 'global', targetId: def.target_id ?? null, isActive: def.is_active ?? true, definition: def as unknown as JsonObject, currentVersionId: versionId, templateId: opts.templateId ?? null });
-      await em.insert(PolicyVersion, { id: versionId, orgId, policyId: id, version: 1, status: 'active', policyData: def as unknown as JsonObject, note: opts.note ?? null, createdBy: actor.actorId, reviewedBy: null, reviewedAt: null });
+    const [p] = await this.createMany(orgId, actor, [def], opts);
+    return p;
+  }
+
+  /**
+   * Creates several policies, and whatever `also` writes beside them (a
+   * template's smart rules), in one transaction with their audit records: all
+   * of it or none. A taken name is a 409 before anything is written.
+   */
+  async createMany(orgId: string, actor: Actor, defs: PolicyDef[], opts: { templateId?: string; note?: string } = {}, also?: { entries: AuditInput[]; write: (em: EntityManager) => Promise<void> }): Promise<Policy[]> {
+    const names = defs.map((d) => d.name);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice !== undefined) throw conflict('POLICY_EXISTS', `two policies are named "${twice}"`, 'name');
+    const taken = names.length ? await this.ds.getRepository(Policy).findOne({ where: names.map((name) => ({ orgId, name })) }) : null;
+    if (taken) throw conflict('POLICY_EXISTS', `a policy named "${taken.name}" exists`, 'name');
+    const rows = defs.map((def) => ({ def, id: newId('pol'), versionId: newId('pv') }));
+    const entries: AuditInput[] = [
+      ...(also?.entries ?? []),
+      ...rows.map(({ def, id, versionId }) => ({ ...actor, entityType: 'policy', entityId: id, action: 'create', data: { definition: def as unknown as JsonObject, versionId, templateId: opts.templateId ?? null } })),
+    ];
+    await this.audit.append(orgId, entries, async (em) => {
+      if (also) await also.write(em);
+      for (const { def, id, versionId } of rows) {
+        await em.insert(Policy, { id, orgId, name: def.name, scope: def.scope ?? 'global', targetId: def.target_id ?? null, isActive: def.is_active ?? true, definition: def as unknown as JsonObject, currentVersionId: versionId, templateId: opts.templateId ?? null });
+        await em.insert(PolicyVersion, { id: versionId, orgId, policyId: id, version: 1, status: 'active', policyData: def as unknown as JsonObject, note: opts.note ?? null, createdBy: actor.actorId, reviewedBy: null, reviewedAt: null });
+      }
       await this.store.notifyChange(em, orgId);
     });
-    return this.get(orgId, id);
+    return Promise.all(rows.map(({ id }) => this.get(orgId, id)));
   }
 
   /** Applies a new active definition: snapshot it, archive the previous active version. */

@@ -28,6 +28,15 @@ const RiskIn = z
 const riskOut = (r: RiskConfigRow) => ({ config_id: r.id, name: r.name, weights: r.weights, thresholds: r.thresholds, modifiers: r.modifiers, is_active: r.isActive, created_at: r.createdAt.toISOString() });
 
 /** Ascend's risk configuration, templates, pending approvals and rule analytics (seed 002). */
+/** A one-line summary of an action for people, e.g. "payments.transfer by pay-bot: amount 75000, to ACME". */
+export function actionSummary(capability: string, parameters: Record<string, unknown>, actorId: string): string {
+  const shown = Object.entries(parameters)
+    .filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v))
+    .slice(0, 4)
+    .map(([k, v]) => `${k} ${String(v).slice(0, 60)}`);
+  return `${capability} by ${actorId}${shown.length ? `: ${shown.join(', ')}` : ''}`;
+}
+
 export function ascendGovernanceRouter(deps: ApiDeps): Router {
   const r = Router();
   const { ds, docs, keys, audit, store, policies } = deps;
@@ -96,29 +105,23 @@ export function ascendGovernanceRouter(deps: ApiDeps): Router {
     }
     const ruleRows = t.rules.map((x) => ds.getRepository(SmartRule).create({ id: newId('rule'), orgId: principal.orgId, name: `${prefix}: ${x.name}`, description: x.description, priority: x.priority, isActive: true, conditions: x.conditions, action: x.action, approvalLevel: x.approval_level ?? null, notifications: null, createdBy: principal.keyId }));
     for (const row of ruleRows) compileRule({ id: row.id, name: row.name, priority: row.priority, isActive: true, conditions: row.conditions, action: row.action as RuleAction });
-    await audit.append(principal.orgId, ruleRows.map((row) => ({ ...actorOf(principal), entityType: 'smart_rule', entityId: row.id, action: 'create', data: { template: t.template_id, name: row.name, conditions: row.conditions, action: row.action } })), async (em) => {
-      await em.insert(SmartRule, ruleRows);
-      await store.notifyChange(em, principal.orgId);
+    // Rules and policies commit together with their audit records: a taken policy name leaves nothing behind.
+    const created = await policies.createMany(principal.orgId, actorOf(principal), defs, { templateId: t.template_id, note: `from template ${t.template_id}` }, {
+      entries: ruleRows.map((row) => ({ ...actorOf(principal), entityType: 'smart_rule', entityId: row.id, action: 'create', data: { template: t.template_id, name: row.name, conditions: row.conditions, action: row.action } })),
+      write: async (em) => {
+        await em.insert(SmartRule, ruleRows);
+      },
     });
-    const created = [];
-    for (const d of defs) {
-      try {
-        created.push(await policies.create(principal.orgId, actorOf(principal), d, { templateId: t.template_id, note: `from template ${t.template_id}` }));
-      } catch (e) {
-        if ((e as { code?: string }).code === 'POLICY_EXISTS') throw conflict('POLICY_EXISTS', `${(e as Error).message}; pass another name`, 'name');
-        throw e;
-      }
-    }
     res.status(201).json(ok({ template_id: t.template_id, rules: ruleRows.map((x) => ({ rule_id: x.id, name: x.name, action: x.action })), policies: created.map((p) => ({ id: p.id, name: p.name })) }));
   });
 
   route(r, docs, keys, {
     method: 'get', path: '/api/governance/dashboard/pending-approvals', summary: 'Actions waiting for people', tags: ['Ascend: approvals'], scope: 'governance:read', errorStyle,
-    query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), offset: z.coerce.number().int().min(0).default(0) }),
-    responses: { 200: { description: '`{status, data: {pending: [{action_id, agent_id, action_type, risk_score, submitted_at, summary}], total}}`' } },
+    query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(500), offset: z.coerce.number().int().min(0).default(0) }),
+    responses: { 200: { description: 'Newest first; `total` counts them all, `limit` (default 500, max 1000) and `offset` page. `{status, data: {pending: [{action_id, agent_id, action_type, risk_score, submitted_at, summary}], total}}`' } },
   }, async ({ res, query, principal }) => {
     const [rows, total] = await ds.getRepository(Decision).findAndCount({ where: { orgId: principal.orgId, status: 'pending' }, order: { createdAt: 'DESC' }, take: query.limit, skip: query.offset });
-    res.json(ok({ pending: rows.map((d) => ({ action_id: d.id, workflow_execution_id: d.workflowId, agent_id: d.actorId, action_type: d.capability, risk_score: d.riskScore, submitted_at: d.createdAt.toISOString(), summary: d.reason })), total }));
+    res.json(ok({ pending: rows.map((d) => ({ action_id: d.id, workflow_execution_id: d.workflowId, agent_id: d.actorId, action_type: d.capability, risk_score: d.riskScore, submitted_at: d.createdAt.toISOString(), summary: actionSummary(d.capability, (d.proposal as { action?: { parameters?: Record<string, unknown> } }).action?.parameters ?? {}, d.actorId) })), total }));
   });
 
   route(r, docs, keys, {

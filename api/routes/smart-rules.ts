@@ -106,8 +106,8 @@ export function smartRulesRouter(deps: ApiDeps): Router {
 
   route(r, docs, keys, {
     method: 'get', path: '/api/smart-rules', summary: 'List smart rules by priority', tags, scope: 'governance:read', errorStyle,
-    query: z.object({ is_active: z.enum(['true', 'false']).optional(), limit: z.coerce.number().int().min(1).max(500).default(100), offset: z.coerce.number().int().min(0).default(0) }),
-    responses: { 200: { description: 'Rules', schema: envelope(z.object({ rules: z.array(RuleOut), total: z.number() })) } },
+    query: z.object({ is_active: z.enum(['true', 'false']).optional(), limit: z.coerce.number().int().min(1).max(1000).default(1000), offset: z.coerce.number().int().min(0).default(0) }),
+    responses: { 200: { description: 'Rules by priority; `total` counts them all, `limit` (default and max 1000) and `offset` page', schema: envelope(z.object({ rules: z.array(RuleOut), total: z.number() })) } },
   }, async ({ res, query, principal }) => {
     const where = { orgId: principal.orgId, ...(query.is_active ? { isActive: query.is_active === 'true' } : {}) };
     const [rows, total] = await ds.getRepository(SmartRule).findAndCount({ where, order: { priority: 'DESC', createdAt: 'ASC' }, take: query.limit, skip: query.offset });

@@ -74,9 +74,19 @@ describe('risk configuration, templates, analytics, prose compile and policy syn
     const deny = await s.call('POST', '/api/v1/governance/propose', { body: proposal({ action: { capability: 'git.push', parameters: { force: true, branch: 'main' } } }) });
     assert.equal(deny.body.outcome, 'DENY');
     assert.match(deny.body.reason, /Force push/);
+    const rulesBefore = (await s.call('GET', '/api/smart-rules')).body.data.total;
     const again = await s.call('POST', '/api/governance/policies/from-template', { body: { template_id: 'tpl_production_change', name: 'Delivery' } });
     assert.equal(again.status, 409);
+    assert.equal(again.body.status, 'error');
+    assert.equal((await s.call('GET', '/api/smart-rules')).body.data.total, rulesBefore, 'a refused template leaves no rules behind');
     assert.equal((await s.call('POST', '/api/governance/policies/from-template', { body: { template_id: 'tpl_nope' } })).status, 404);
+    // Ascend paths answer in the Ascend envelope even before a route is matched.
+    const badJson = await s.call('POST', '/api/smart-rules', { body: '{"name": ', headers: { 'content-type': 'application/json' } });
+    assert.equal(badJson.status, 400);
+    assert.equal(badJson.body.status, 'error');
+    const nowhere = await s.call('GET', '/api/smart-rules/x/y/z');
+    assert.equal(nowhere.status, 404);
+    assert.equal(nowhere.body.status, 'error');
   });
 
   it('counts evaluations, matches and decisive hits per rule (analytics and match_count_30d)', async () => {

@@ -42,7 +42,7 @@ describe('human approval, end to end: email link → page → decision → the a
   before(async () => {
     temporal = await startTemporal();
     smtp = await startSmtp();
-    s = await startStack({ temporal, env: { SMTP_URL: smtp.url, APPROVAL_TIER1_TIMEOUT_SECONDS: '600' } });
+    s = await startStack({ temporal, env: { SMTP_URL: smtp.url, APPROVAL_TIER1_TIMEOUT_SECONDS: '600', PENDING_SWEEP_SECONDS: '3600' } });
     alice = await addUser(s, 'alice@example.com', ['approver'], 'Alice');
     await addUser(s, 'root@example.com', ['admin'], 'Root');
     const rule = await s.call('POST', '/api/smart-rules', { body: { name: 'Transfers need a person', priority: 10, conditions: { action_type: 'payments.transfer' }, action: 'REQUIRE_APPROVAL' } });
@@ -124,6 +124,7 @@ describe('human approval, end to end: email link → page → decision → the a
     const pending = await s.call('GET', '/api/governance/dashboard/pending-approvals');
     const item = pending.body.data.pending.find((x: { action_id: string }) => x.action_id === a.body.decision_id);
     assert.equal(item.action_type, 'payments.transfer');
+    assert.match(item.summary, /^payments.transfer by pay-bot: .*amount 1200/);
     const ok = await s.call('POST', `/api/governance/workflows/${item.workflow_execution_id}/approve`, { body: { decision: 'approved', comment: 'fine' }, key: aliceKey });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     assert.equal(ok.body.data.status, 'APPROVED');
@@ -194,6 +195,25 @@ describe('human approval, end to end: email link → page → decision → the a
       await s.call('DELETE', `/api/smart-rules/${named.body.data.rule_id}`);
       await s.call('DELETE', `/api/smart-rules/${plain.body.data.rule_id}`);
     }
+  });
+
+  it('a pending decision whose workflow never started (the process died in between) is resumed by the sweep', async () => {
+    const p = await s.call('POST', '/api/v1/governance/propose', { body: transfer({ action: { capability: 'payments.transfer', parameters: { amount: 77, to: 'Orphan Inc' } } }) });
+    assert.equal(p.body.outcome, 'REQUIRE_CONFIRMATION');
+    // The state a crash between commit and workflow start leaves: the same decision, committed, with no workflow.
+    const orphan = `${p.body.decision_id}x`;
+    await s.core.ds.transaction(async (em) => {
+      await em.query('CREATE TEMP TABLE orphan ON COMMIT DROP AS SELECT * FROM decisions WHERE id = $1', [p.body.decision_id]);
+      await em.query(`UPDATE orphan SET id = $1, "workflowId" = 'proposal-' || $1, "workflowStartedAt" = NULL, "createdAt" = now() - interval '1 minute'`, [orphan]);
+      await em.query('INSERT INTO decisions SELECT * FROM orphan');
+    });
+    assert.equal(await s.services.decide.resumeUnstarted(), 1);
+    assert.equal(await s.services.decide.resumeUnstarted(), 0, 'resumed once');
+    const mail = await smtp.waitFor((m) => m.to === 'alice@example.com' && m.text.includes(orphan));
+    assert.equal((await postForm(linkIn(mail.text), { decision: 'approve' })).status, 200);
+    const final = await s.call('GET', `/api/v1/governance/decisions/${orphan}?wait=15`);
+    assert.equal(final.body.outcome, 'ALLOW');
+    await s.call('POST', `/api/v1/governance/decisions/${p.body.decision_id}/withdraw`, { body: { reason: 'cleanup' } });
   });
 
   it('shows the mail in the dev outbox listing too', async () => {
