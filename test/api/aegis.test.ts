@@ -134,6 +134,11 @@ describe('Aegis surface: the fast path on a real database', () => {
     assert.equal(list.body.decisions.length, 0);
     const rules = await s.call('GET', '/api/smart-rules', { key: otherKey });
     assert.equal(rules.body.data.total, 0);
+    assert.equal((await s.call('GET', `/api/v1/audit?entity_id=${mine.body.decision_id}`, { key: otherKey })).body.data.length, 0);
+    assert.equal((await s.call('GET', '/api/v1/users', { key: otherKey })).body.total, 0);
+    assert.equal((await s.call('GET', '/api/v1/outbox', { key: otherKey })).body.total, 0);
+    assert.equal((await s.call('GET', '/api/governance/dashboard/pending-approvals', { key: otherKey })).body.data.total, 0);
+    assert.equal((await s.call('POST', `/api/v1/governance/decisions/${mine.body.decision_id}/withdraw`, { key: otherKey, body: { reason: 'not yours' } })).status, 404);
     const own = await s.call('POST', '/api/v1/governance/propose', { body: proposal(), key: otherKey });
     assert.equal(own.status, 200);
     assert.equal((await s.call('GET', `/api/v1/governance/decisions/${own.body.decision_id}`)).status, 404);
