@@ -17,6 +17,8 @@ import { makePolicies, makeProposals, makeRules } from './workload';
 import { ensureTemporalCli } from '../scripts/temporal.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
+/** `evaluator` or `http` runs one part only; the ratios in a report come from a full run. */
+const ONLY = process.env.BENCH_ONLY;
 
 interface Timing {
   p50us: number;
@@ -137,14 +139,18 @@ async function httpBench(): Promise<string[]> {
 
 async function main(): Promise<void> {
   console.log(`# Arbiter benchmarks (${new Date().toISOString()}, node ${process.version}, ${(await import('node:os')).cpus().length} cores)\n`);
-  console.log('## Evaluator (in process, per evaluation)\n');
-  console.log('| workload | p50 | p99 | evaluations/s | samples |');
-  console.log('| --- | --- | --- | --- | --- |');
-  for (const row of await evaluatorBench()) console.log(row);
-  console.log('\n## HTTP propose path (autocannon, loopback)\n');
-  console.log('| target | requests/s | p50 | p99 | errors |');
-  console.log('| --- | --- | --- | --- | --- |');
-  for (const row of await httpBench()) console.log(row);
+  if (ONLY !== 'http') {
+    console.log('## Evaluator (in process, per evaluation)\n');
+    console.log('| workload | p50 | p99 | evaluations/s | samples |');
+    console.log('| --- | --- | --- | --- | --- |');
+    for (const row of await evaluatorBench()) console.log(row);
+  }
+  if (ONLY !== 'evaluator') {
+    console.log('\n## HTTP propose path (autocannon, loopback)\n');
+    console.log('| target | requests/s | p50 | p99 | errors |');
+    console.log('| --- | --- | --- | --- | --- |');
+    for (const row of await httpBench()) console.log(row);
+  }
 }
 
 main().catch((e: unknown) => {

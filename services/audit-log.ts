@@ -50,8 +50,8 @@ export function recordHash(prevHash: string, r: Omit<SealedRecord, 'hash' | 'pre
 
 /**
  * Rows a writer wants inserted, collected across the whole group commit and
- * written as one multi-row INSERT per table: the hot path's decision rows cost
- * one round trip per batch instead of one per proposal.
+ * written as one multi-row INSERT per table, inside the batch's single write
+ * statement: the hot path's decision rows cost no round trip of their own.
  */
 export class DeferredInserts {
   private readonly tables = new Map<string, Record<string, unknown>[]>();
@@ -62,14 +62,16 @@ export class DeferredInserts {
     else this.tables.set(table, [row]);
   }
 
-  async flush(em: EntityManager): Promise<void> {
+  /** One `INSERT … VALUES …` per table, with parameters numbered from `params.length + 1`. */
+  statements(params: unknown[]): string[] {
+    const out: string[] = [];
     for (const [table, rows] of this.tables) {
       const cols = Object.keys(rows[0]);
-      const params: unknown[] = [];
       const tuples = rows.map((r) => `(${cols.map((c) => { params.push(r[c]); return `$${params.length}`; }).join(',')})`);
-      await em.query(`INSERT INTO "${table}" (${cols.map((c) => `"${c}"`).join(',')}) VALUES ${tuples.join(',')}`, params);
+      out.push(`INSERT INTO "${table}" (${cols.map((c) => `"${c}"`).join(',')}) VALUES ${tuples.join(',')}`);
     }
     this.tables.clear();
+    return out;
   }
 }
 
@@ -156,8 +158,12 @@ export class AuditLog {
 
   private async commitBatch(orgId: string, batch: Pending[]): Promise<{ value: unknown; sealed: SealedRecord[] }[]> {
     return this.ds.transaction(async (em) => {
-      await em.query('INSERT INTO audit_heads ("orgId", seq, hash) VALUES ($1, 0, $2) ON CONFLICT DO NOTHING', [orgId, GENESIS_HASH]);
-      const [head] = (await em.query('SELECT seq, hash FROM audit_heads WHERE "orgId" = $1 FOR UPDATE', [orgId])) as { seq: string; hash: string }[];
+      let [head] = (await em.query('SELECT seq, hash FROM audit_heads WHERE "orgId" = $1 FOR UPDATE', [orgId])) as { seq: string; hash: string }[];
+      if (!head) {
+        // The organization's first record: create its head (another process may race us to it).
+        await em.query('INSERT INTO audit_heads ("orgId", seq, hash) VALUES ($1, 0, $2) ON CONFLICT DO NOTHING', [orgId, GENESIS_HASH]);
+        [head] = (await em.query('SELECT seq, hash FROM audit_heads WHERE "orgId" = $1 FOR UPDATE', [orgId])) as { seq: string; hash: string }[];
+      }
       let seq = Number(head.seq);
       let prev = head.hash;
 
@@ -192,10 +198,13 @@ export class AuditLog {
         const value = p.write ? await p.write(em, sealed, deferred) : undefined;
         out.push({ value, sealed });
       }
-      await deferred.flush(em);
-      if (rows.length > 0) {
-        await insertRecords(em, rows);
-        await em.query('UPDATE audit_heads SET seq = $2, hash = $3 WHERE "orgId" = $1', [orgId, seq, prev]);
+      // Deferred rows, the records and the new head go in one statement: one round trip per batch.
+      const params: unknown[] = [];
+      const writes = deferred.statements(params);
+      if (rows.length > 0) writes.push(recordsInsert(rows, params));
+      if (writes.length > 0) {
+        const head = rows.length > 0 ? `UPDATE audit_heads SET seq = $${params.push(seq)}, hash = $${params.push(prev)} WHERE "orgId" = $${params.push(orgId)}` : 'SELECT 1';
+        await em.query(`WITH ${writes.map((w, i) => `w${i} AS (${w})`).join(', ')} ${head}`, params);
       }
       return out;
     });
@@ -237,16 +246,8 @@ export class AuditLog {
   }
 }
 
-async function insertRecords(em: EntityManager, rows: unknown[][]): Promise<void> {
-  const cols = 13;
-  const params: unknown[] = [];
-  const tuples = rows.map((r, i) => {
-    params.push(...r);
-    const b = i * cols;
-    return `(${Array.from({ length: cols }, (_, j) => `$${b + j + 1}`).join(',')})`;
-  });
-  await em.query(
-    `INSERT INTO audit_records ("orgId", seq, id, at, "actorType", "actorId", "entityType", "entityId", action, data, "dedupeKey", "prevHash", hash) VALUES ${tuples.join(',')}`,
-    params,
-  );
+/** The batch's records as one multi-row INSERT, parameters appended to `params`. */
+function recordsInsert(rows: unknown[][], params: unknown[]): string {
+  const tuples = rows.map((r) => `(${r.map((v) => `$${params.push(v)}`).join(',')})`);
+  return `INSERT INTO audit_records ("orgId", seq, id, at, "actorType", "actorId", "entityType", "entityId", action, data, "dedupeKey", "prevHash", hash) VALUES ${tuples.join(',')}`;
 }

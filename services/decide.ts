@@ -81,8 +81,9 @@ export class DecideService {
   async propose(principal: Principal, proposal: Proposal, opts: ProposeOptions): Promise<DecisionResult> {
     const { audit, store } = this.deps;
     const orgId = principal.orgId;
-    const requestHash = sha256(canonicalJson({ surface: opts.surface, body: opts.requestBody }));
-    if (opts.idempotencyKey) {
+    // Only an idempotent request needs its body's hash (to tell a replay from a conflicting reuse of the key).
+    const requestHash = opts.idempotencyKey ? sha256(canonicalJson({ surface: opts.surface, body: opts.requestBody })) : null;
+    if (opts.idempotencyKey && requestHash) {
       const prior = await this.findByIdempotencyKey(orgId, opts.idempotencyKey, requestHash);
       if (prior) return prior;
     }
@@ -164,7 +165,7 @@ export class DecideService {
         },
       );
     } catch (e) {
-      if (opts.idempotencyKey && isUniqueViolation(e)) {
+      if (opts.idempotencyKey && requestHash && isUniqueViolation(e)) {
         const prior = await this.findByIdempotencyKey(orgId, opts.idempotencyKey, requestHash);
         if (prior) return prior;
       }
