@@ -1,12 +1,14 @@
 #!/usr/bin/env node
+import { readLines, verifyAuditExport } from './audit-verify';
 import { syncPolicies } from './policy-sync';
 import type { SyncChange, SyncClient } from './policy-sync';
 
 const USAGE = `arbiter: command-line client for an Arbiter server
 
   arbiter policies sync <dir> [--dry-run]   make the organization's agent policies match a folder of YAML/JSON files
+  arbiter audit verify <export.ndjson>      check an audit export (GET /api/v1/audit/export) offline: every hash and link
 
-Environment: ARBITER_URL (default http://localhost:8080), ARBITER_API_KEY (required)`;
+Environment (policies sync): ARBITER_URL (default http://localhost:8080), ARBITER_API_KEY (required)`;
 
 function client(base: string, key: string): SyncClient {
   return {
@@ -30,6 +32,11 @@ function print(plan: SyncChange[], dryRun: boolean): void {
 
 async function main(argv: string[]): Promise<number> {
   const [area, cmd, dir, ...rest] = argv;
+  if (area === 'audit' && cmd === 'verify' && dir) {
+    const v = await verifyAuditExport(readLines(dir));
+    console.log(v.ok ? `ok: ${v.checked} records, seq ${v.firstSeq ?? '-'}..${v.lastSeq ?? '-'}, every hash and link holds` : `BROKEN at seq ${v.firstBrokenSeq}: ${v.problem} (${v.checked} records checked before it)`);
+    return v.ok ? 0 : 1;
+  }
   if (area !== 'policies' || cmd !== 'sync' || !dir) {
     console.error(USAGE);
     return 2;

@@ -145,6 +145,29 @@ export function adminRouter(deps: ApiDeps): Router {
   });
 
   route(r, docs, keys, {
+    method: 'get', path: '/api/v1/audit/export', summary: "Export the organization's audit chain as NDJSON, oldest first, for offline verification", tags: ['Audit'], scope: 'admin',
+    description: 'One record per line in the exact form that is hashed (`hash = SHA-256(prevHash + canonical JSON of the record without prevHash and hash)`). `npm run arbiter -- audit verify <file>` checks an export without the server.',
+    query: z.object({ from_seq: z.coerce.number().int().min(1).default(1), to_seq: z.coerce.number().int().min(1).optional() }).strict(),
+    responses: { 200: { description: 'application/x-ndjson, one audit record per line' } },
+  }, async ({ res, query, principal }) => {
+    res.status(200).type('application/x-ndjson');
+    const page = 2000;
+    let from = query.from_seq;
+    for (;;) {
+      const rows = await ds.getRepository(AuditRecord).createQueryBuilder('a')
+        .where('a."orgId" = :org AND a.seq >= :from', { org: principal.orgId, from })
+        .andWhere(query.to_seq ? 'a.seq <= :to' : 'TRUE', { to: query.to_seq })
+        .orderBy('a.seq', 'ASC').limit(page).getMany();
+      if (rows.length === 0) break;
+      const chunk = rows.map((a) => JSON.stringify({ orgId: a.orgId, seq: Number(a.seq), id: a.id, at: a.at.toISOString(), actorType: a.actorType, actorId: a.actorId, entityType: a.entityType, entityId: a.entityId, action: a.action, data: a.data, prevHash: a.prevHash, hash: a.hash })).join('\n') + '\n';
+      if (!res.write(chunk)) await new Promise((ok) => res.once('drain', ok));
+      if (rows.length < page) break;
+      from = Number(rows[rows.length - 1].seq) + 1;
+    }
+    res.end();
+  });
+
+  route(r, docs, keys, {
     method: 'get', path: '/api/v1/audit/verify', summary: "Recompute the organization's audit hash chain and name the first broken seq", tags: ['Audit'], scope: 'admin',
     responses: { 200: { description: 'Verification result', schema: z.object({ ok: z.boolean(), checked: z.number(), head_seq: z.number(), first_broken_seq: z.number().nullable(), problem: z.string().nullable() }) } },
   }, async ({ res, principal }) => {

@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { verifyAuditExport } from '../../cli/audit-verify';
 import { addUser, proposal } from '../helpers/fixtures';
 import { startStack } from '../helpers/stack';
 import type { Stack } from '../helpers/stack';
@@ -39,6 +44,42 @@ describe('reading the audit trail over HTTP', () => {
     assert.equal(seen[seen.length - 1], 1, 'down to the first record');
     const proposed = await s.call('GET', '/api/v1/audit?action=decision.proposed');
     assert.equal(proposed.body.data.length, 3);
+  });
+
+  it('exports the chain as NDJSON that verifies offline, and an edited export names the broken seq', async () => {
+    const res = await fetch(`${s.url}/api/v1/audit/export`, { headers: { 'X-API-Key': s.config.ARBITER_ADMIN_KEY ?? '' } });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /application\/x-ndjson/);
+    const lines = (await res.text()).trim().split('\n');
+    assert.ok(lines.length >= 5);
+    const ok = await verifyAuditExport(lines);
+    assert.deepEqual({ ok: ok.ok, checked: ok.checked, firstSeq: ok.firstSeq }, { ok: true, checked: lines.length, firstSeq: 1 });
+
+    // The command-line check, as an auditor would run it on a downloaded file.
+    const dir = mkdtempSync(join(tmpdir(), 'arbiter-audit-'));
+    writeFileSync(join(dir, 'good.ndjson'), `${lines.join('\n')}\n`);
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'audit', 'verify', join(dir, 'good.ndjson')], { encoding: 'utf8' });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.match(cli.stdout, new RegExp(`^ok: ${lines.length} records`));
+
+    const edited = [...lines];
+    const third = JSON.parse(edited[2]);
+    third.data = { ...third.data, note: 'rewritten' };
+    edited[2] = JSON.stringify(third);
+    const bad = await verifyAuditExport(edited);
+    assert.equal(bad.ok, false);
+    assert.equal(bad.firstBrokenSeq, 3);
+    writeFileSync(join(dir, 'bad.ndjson'), edited.join('\n'));
+    const cliBad = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'audit', 'verify', join(dir, 'bad.ndjson')], { encoding: 'utf8' });
+    assert.equal(cliBad.status, 1);
+    assert.match(cliBad.stdout, /BROKEN at seq 3/);
+    const dropped = await verifyAuditExport([...lines.slice(0, 2), ...lines.slice(3)]);
+    assert.equal(dropped.firstBrokenSeq, 3);
+    assert.match(dropped.problem ?? '', /seq 3 is missing/);
+
+    const tail = await (await fetch(`${s.url}/api/v1/audit/export?from_seq=3&to_seq=4`, { headers: { 'X-API-Key': s.config.ARBITER_ADMIN_KEY ?? '' } })).text();
+    const part = await verifyAuditExport(tail.trim().split('\n'));
+    assert.deepEqual({ ok: part.ok, firstSeq: part.firstSeq, lastSeq: part.lastSeq }, { ok: true, firstSeq: 3, lastSeq: 4 });
   });
 
   it('refuses a bad cursor or date with a 400 naming the field, and a non-admin key with a 403', async () => {
