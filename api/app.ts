@@ -19,6 +19,11 @@ export function createApp(deps: ApiDeps): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(requestId);
+  app.use((req, res, next) => {
+    const started = performance.now();
+    res.once('finish', () => deps.metrics.observeRequest(req.method, (req.route as { path?: string } | undefined)?.path, res.statusCode, (performance.now() - started) / 1000));
+    next();
+  });
   app.use(express.json({ limit: '1mb' }));
   app.use(systemRouter(deps));
   app.use(aegisRouter(deps));

@@ -25,6 +25,7 @@ export function buildAppServices(core: Core, workflows: WorkflowGateway): AppSer
     audit: core.audit,
     store: core.store,
     workflows,
+    metrics: core.metrics,
     approvals: { tier1TimeoutSeconds: config.APPROVAL_TIER1_TIMEOUT_SECONDS, tier2TimeoutSeconds: config.APPROVAL_TIER2_TIMEOUT_SECONDS, quorum: config.APPROVAL_QUORUM },
   });
   decide.use(new PolicyDecisionExtension(core.ds));

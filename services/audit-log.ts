@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { canonicalJson, newId, sha256 } from './ids';
+import type { Metrics } from './metrics';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -103,7 +104,10 @@ export class AuditLog {
   private readonly queues = new Map<string, Pending[]>();
   private readonly flushing = new Set<string>();
 
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly metrics?: Metrics,
+  ) {}
 
   /**
    * Appends `entries` and runs `write` in the same transaction; resolves after commit.
@@ -157,6 +161,14 @@ export class AuditLog {
   }
 
   private async commitBatch(orgId: string, batch: Pending[]): Promise<{ value: unknown; sealed: SealedRecord[] }[]> {
+    const stop = this.metrics?.auditCommit.startTimer();
+    const out = await this.writeBatch(orgId, batch);
+    stop?.();
+    this.metrics?.auditBatch.observe(out.reduce((n, o) => n + o.sealed.length, 0));
+    return out;
+  }
+
+  private async writeBatch(orgId: string, batch: Pending[]): Promise<{ value: unknown; sealed: SealedRecord[] }[]> {
     return this.ds.transaction(async (em) => {
       let [head] = (await em.query('SELECT seq, hash FROM audit_heads WHERE "orgId" = $1 FOR UPDATE', [orgId])) as { seq: string; hash: string }[];
       if (!head) {

@@ -8,6 +8,7 @@ import { AuditLog } from './audit-log';
 import { ApiKeyService } from './auth';
 import { bootstrap, readSetting } from './bootstrap';
 import { createMailer } from './mailer';
+import { Metrics } from './metrics';
 import type { Mailer } from './mailer';
 import { PolicyStore } from './policy-store';
 
@@ -21,6 +22,7 @@ export interface Core {
   store: PolicyStore;
   links: ApprovalLinks;
   mailer: Mailer;
+  metrics: Metrics;
   /** The admin key created on this start (first run only), to print once. */
   createdAdminKey: string | null;
   close(): Promise<void>;
@@ -48,7 +50,8 @@ export async function createCore(config: Config, opts: { log?: Logger; migrate?:
       await ds.query('SELECT pg_advisory_unlock(727274)');
     }
   }
-  const audit = new AuditLog(ds);
+  const metrics = new Metrics();
+  const audit = new AuditLog(ds, metrics);
   const { createdAdminKey } = opts.migrate !== false ? await bootstrap(ds, audit, { adminKey: config.ARBITER_ADMIN_KEY }) : { createdAdminKey: null };
   const secret = config.APPROVAL_LINK_SECRET ?? (await readSetting(ds, 'approval_link_secret'));
   if (!secret) throw new Error('approval link secret missing: start the API once (it creates one) or set APPROVAL_LINK_SECRET');
@@ -62,6 +65,7 @@ export async function createCore(config: Config, opts: { log?: Logger; migrate?:
     store,
     links: new ApprovalLinks(ds, secret),
     mailer: createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM }),
+    metrics,
     createdAdminKey,
     async close() {
       await store.close();

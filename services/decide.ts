@@ -6,6 +6,7 @@ import type { ActorHistory, Outcome, Proposal, Verdict } from '../engine/types';
 import { Decision, User } from '../entities';
 import type { BudgetReservation } from '../entities';
 import type { AuditLog } from './audit-log';
+import type { Metrics } from './metrics';
 import type { Principal } from './auth';
 import { unprocessable } from './errors';
 import { releaseReservations } from './budget-reservations';
@@ -66,7 +67,7 @@ export class DecideService {
   private readonly observers: ((orgId: string, snapshot: PolicySnapshot, verdict: Verdict) => void)[] = [];
 
   constructor(
-    private readonly deps: { ds: DataSource; audit: AuditLog; store: PolicyStore; workflows: WorkflowGateway; approvals: ApprovalDefaults },
+    private readonly deps: { ds: DataSource; audit: AuditLog; store: PolicyStore; workflows: WorkflowGateway; approvals: ApprovalDefaults; metrics?: Metrics },
   ) {}
 
   use(ext: DecisionExtension): void {
@@ -172,6 +173,7 @@ export class DecideService {
       throw e;
     }
     const [rec] = result.sealed;
+    this.deps.metrics?.decisions.inc({ surface: opts.surface, outcome: verdict.outcome });
     this.noteOutcome(orgId, proposal.actor.id, row.finalOutcome);
     for (const fn of this.observers) fn(orgId, snapshot, verdict);
 
@@ -190,7 +192,13 @@ export class DecideService {
   }
 
   private async startApproval(row: Decision, summary: ProposalSummary): Promise<void> {
-    await this.deps.workflows.startProposal({ orgId: row.orgId, decisionId: row.id, plan: row.approvalPlan as unknown as ApprovalPlan, summary });
+    try {
+      await this.deps.workflows.startProposal({ orgId: row.orgId, decisionId: row.id, plan: row.approvalPlan as unknown as ApprovalPlan, summary });
+    } catch (e) {
+      this.deps.metrics?.workflowStarts.inc({ kind: 'approval', result: 'failed' });
+      throw e;
+    }
+    this.deps.metrics?.workflowStarts.inc({ kind: 'approval', result: 'started' });
     row.workflowStartedAt = new Date();
     await this.deps.ds.query('UPDATE decisions SET "workflowStartedAt" = $3 WHERE id = $1 AND "orgId" = $2', [row.id, row.orgId, row.workflowStartedAt]);
   }
@@ -226,7 +234,9 @@ export class DecideService {
     const notifications = verdict.notify.map((n) => ({ ruleId: n.id, name: n.name, channels: n.channels, priority: n.priority }));
     try {
       await this.deps.workflows.startNotification({ orgId, decisionId: id, notifications, summary });
+      this.deps.metrics?.workflowStarts.inc({ kind: 'notification', result: 'started' });
     } catch (e) {
+      this.deps.metrics?.workflowStarts.inc({ kind: 'notification', result: 'failed' });
       await this.deps.audit
         .append(orgId, [{ actorType: 'system', actorId: 'decide', entityType: 'decision', entityId: id, action: 'notification.failed', data: { detail: (e as Error).message.slice(0, 200) } }])
         .catch(() => undefined);

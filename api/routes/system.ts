@@ -8,6 +8,7 @@ export function systemRouter(deps: ApiDeps): Router {
   docs.add({ method: 'get', path: '/healthz', summary: 'Liveness: the process answers', tags: ['System'], scope: 'public', responses: { 200: { description: 'ok' } } });
   docs.add({ method: 'get', path: '/readyz', summary: 'Readiness: 200 only when PostgreSQL and Temporal are reachable', tags: ['System'], scope: 'public', responses: { 200: { description: 'ready' }, 503: { description: 'a dependency is unreachable' } } });
   docs.add({ method: 'get', path: '/openapi.json', summary: 'This OpenAPI document', tags: ['System'], scope: 'public', responses: { 200: { description: 'OpenAPI 3.0' } } });
+  docs.add({ method: 'get', path: '/metrics', summary: 'Prometheus metrics of this process', tags: ['System'], scope: 'public', contentType: 'text/plain', responses: { 200: { description: 'Prometheus text format' } } });
   docs.add({ method: 'get', path: '/docs', summary: 'The API reference, rendered', tags: ['System'], scope: 'public', contentType: 'text/html', responses: { 200: { description: 'HTML' } } });
 
   r.get('/healthz', (_req, res) => {
@@ -21,6 +22,10 @@ export function systemRouter(deps: ApiDeps): Router {
       withTimeout(deps.temporalReady()).then((ok) => ok, () => false),
     ]);
     res.status(db && temporal ? 200 : 503).json({ status: db && temporal ? 'ready' : 'unavailable', checks: { database: db ? 'ok' : 'unreachable', temporal: temporal ? 'ok' : 'unreachable' } });
+  });
+
+  r.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
   let cached: string | null = null;

@@ -169,4 +169,13 @@ describe('Aegis surface: the fast path on a real database', () => {
     const html = await fetch(`${s.url}/docs`);
     assert.match(await html.text(), /\/api\/v1\/governance\/propose/);
   });
+
+  it('exposes Prometheus metrics: decisions by outcome, requests by route pattern, group commits', async () => {
+    await s.call('POST', '/api/v1/governance/propose', { body: proposal() });
+    const text = await (await fetch(`${s.url}/metrics`)).text();
+    assert.match(text, /arbiter_decisions_total\{surface="aegis",outcome="ALLOW"\} [1-9]/);
+    assert.match(text, /arbiter_http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/governance\/propose",status="2xx"\} [1-9]/);
+    assert.match(text, /arbiter_audit_batch_size_count [1-9]/);
+    assert.doesNotMatch(text, /route="\/api\/v1\/governance\/decisions\/dec_/, 'ids never become label values');
+  });
 });

@@ -1,0 +1,39 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics of one process, on its own registry (no globals): what an
+ * operator watches. Recording is a counter increment or a histogram bucket: cheap
+ * enough for the propose path.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly decisions = new Counter({ name: 'arbiter_decisions_total', help: 'Decisions made, by API surface and outcome at propose time', labelNames: ['surface', 'outcome'] as const, registers: [this.registry] });
+  readonly httpDuration = new Histogram({
+    name: 'arbiter_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status class',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly auditBatch = new Histogram({ name: 'arbiter_audit_batch_size', help: 'Audit records per group commit', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers: [this.registry] });
+  readonly auditCommit = new Histogram({ name: 'arbiter_audit_commit_seconds', help: 'Duration of one group commit (decision rows and audit records)', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [this.registry] });
+  readonly workflowStarts = new Counter({ name: 'arbiter_workflow_starts_total', help: 'Workflows started, by kind and result', labelNames: ['kind', 'result'] as const, registers: [this.registry] });
+
+  // One labelled child per (method, route, status class): prom-client hashes labels on every call otherwise.
+  private readonly httpChildren = new Map<string, { observe(v: number): void }>();
+
+  /** Labelled by the matched route pattern, never the raw path: ids must not become label values. */
+  observeRequest(method: string, route: string | undefined, status: number, seconds: number): void {
+    const key = `${method} ${route ?? 'unmatched'} ${Math.floor(status / 100)}`;
+    let child = this.httpChildren.get(key);
+    if (!child) {
+      child = this.httpDuration.labels({ method, route: route ?? 'unmatched', status: `${Math.floor(status / 100)}xx` });
+      this.httpChildren.set(key, child);
+    }
+    child.observe(seconds);
+  }
+
+  constructor(opts: { prefix?: string; defaults?: boolean } = {}) {
+    if (opts.defaults !== false) collectDefaultMetrics({ register: this.registry, prefix: opts.prefix ?? 'arbiter_' });
+  }
+}
