@@ -1,4 +1,5 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
+import { IsNull } from 'typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ApprovalState } from '../engine/approval';
 import { Decision, EmailMessage, User } from '../entities';
@@ -78,7 +79,7 @@ export function createProposalActivities(deps: ProposalActivityDeps) {
     /** Mails the people a NOTIFY rule (or a rule's `notifications`) named, once each, and audits who was told. */
     async deliverNotifications(input: NotifyWorkflowInput): Promise<NotifyWorkflowResult> {
       const workflowId = notifyWorkflowId(input.decisionId);
-      const users = await ds.getRepository(User).find({ where: { orgId: input.orgId } });
+      const users = await ds.getRepository(User).find({ where: { orgId: input.orgId, disabledAt: IsNull() } });
       const { people, undelivered } = resolveRecipients(input.notifications, users);
       let sent = 0;
       for (const p of people) {
@@ -97,7 +98,7 @@ export function createProposalActivities(deps: ProposalActivityDeps) {
     async notifyTier(input: NotifyTierInput): Promise<{ sent: number; skipped: number }> {
       const workflowId = proposalWorkflowId(input.decisionId);
       const users = input.approvers.length
-        ? await ds.getRepository(User).createQueryBuilder('u').where('u."orgId" = :org AND u.id IN (:...ids)', { org: input.orgId, ids: input.approvers }).getMany()
+        ? await ds.getRepository(User).createQueryBuilder('u').where('u."orgId" = :org AND u.id IN (:...ids) AND u."disabledAt" IS NULL', { org: input.orgId, ids: input.approvers }).getMany()
         : [];
       let sent = 0;
       let skipped = 0;

@@ -22,6 +22,10 @@ export class User {
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   roles: string[];
 
+  /** Set when an admin removes the person: kept for the audit trail, never asked or notified again. */
+  @Column({ type: 'timestamptz', nullable: true })
+  disabledAt: Date | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 }

@@ -1,3 +1,4 @@
+import { IsNull } from 'typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ApprovalPlan } from '../engine/approval';
 import { evaluate } from '../engine/evaluate';
@@ -265,7 +266,7 @@ export class DecideService {
    * tier 2: its admins. ESCALATE starts at tier 2.
    */
   async planApproval(orgId: string, proposal: Proposal, verdict: Verdict): Promise<ApprovalPlan> {
-    const users = await this.deps.ds.getRepository(User).find({ where: { orgId } });
+    const users = await this.deps.ds.getRepository(User).find({ where: { orgId, disabledAt: IsNull() } });
     const named = verdict.approval?.approvers ?? [];
     const resolve = (ref: string) => users.find((u) => u.id === ref || u.email.toLowerCase() === ref.toLowerCase())?.id;
     const tier1 = named.length ? named.map(resolve).filter((x): x is string => !!x) : users.filter((u) => u.roles.includes('approver')).map((u) => u.id);

@@ -1,9 +1,10 @@
 import { Router } from 'express';
+import { IsNull } from 'typeorm';
 import { z } from 'zod';
 import { ApiKey, AuditRecord, EmailMessage, User } from '../../entities';
 import { ApiKeyService, generateKeySecret, SCOPES } from '../../services/auth';
 import type { Principal } from '../../services/auth';
-import { AppError, conflict, notFound } from '../../services/errors';
+import { AppError, badRequest, conflict, notFound } from '../../services/errors';
 import { newId } from '../../services/ids';
 import type { ApiDeps } from '../deps';
 import { route } from '../http';
@@ -18,8 +19,16 @@ const UserIn = z
     roles: z.array(z.enum(['approver', 'admin'])).max(2).default(['approver']),
   })
   .strict();
-const UserOut = z.object({ id: z.string(), email: z.string(), name: z.string(), slack_user_id: z.string().nullable(), roles: z.array(z.string()), created_at: z.string() });
-const userOut = (u: User): z.output<typeof UserOut> => ({ id: u.id, email: u.email, name: u.name, slack_user_id: u.slackUserId, roles: u.roles, created_at: u.createdAt.toISOString() });
+const UserPatch = z
+  .object({
+    name: z.string().min(1).max(200).optional(),
+    slack_user_id: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'a Slack user id looks like U0123ABCD').nullable().optional(),
+    roles: z.array(z.enum(['approver', 'admin'])).max(2).optional(),
+    disabled: z.boolean().optional().describe('false brings back a removed person'),
+  })
+  .strict();
+const UserOut = z.object({ id: z.string(), email: z.string(), name: z.string(), slack_user_id: z.string().nullable(), roles: z.array(z.string()), disabled_at: z.string().nullable(), created_at: z.string() });
+const userOut = (u: User): z.output<typeof UserOut> => ({ id: u.id, email: u.email, name: u.name, slack_user_id: u.slackUserId, roles: u.roles, disabled_at: u.disabledAt?.toISOString() ?? null, created_at: u.createdAt.toISOString() });
 
 const KeyIn = z
   .object({
@@ -67,7 +76,7 @@ export function adminRouter(deps: ApiDeps): Router {
   }, async ({ res, body, principal }) => {
     const repo = ds.getRepository(User);
     if (await repo.exists({ where: { orgId: principal.orgId, email: body.email.toLowerCase() } })) throw conflict('USER_EXISTS', `a user with email ${body.email} exists`, 'email');
-    const u = repo.create({ id: newId('usr'), orgId: principal.orgId, email: body.email.toLowerCase(), name: body.name, slackUserId: body.slack_user_id ?? null, roles: [...new Set(body.roles)] });
+    const u = repo.create({ id: newId('usr'), orgId: principal.orgId, email: body.email.toLowerCase(), name: body.name, slackUserId: body.slack_user_id ?? null, roles: [...new Set(body.roles)], disabledAt: null });
     await audit.append(principal.orgId, [{ ...actorOf(principal), entityType: 'user', entityId: u.id, action: 'create', data: { email: u.email, name: u.name, roles: u.roles, slackUserId: u.slackUserId } }], async (em) => {
       await em.insert(User, u);
     });
@@ -83,10 +92,66 @@ export function adminRouter(deps: ApiDeps): Router {
   });
 
   route(r, docs, keys, {
+    method: 'get', path: '/api/v1/users/:id', summary: 'One person', tags: ['Admin'], scope: 'admin',
+    responses: { 200: { description: 'The person', schema: UserOut }, 404: { description: 'Not found' } },
+  }, async ({ res, params, principal }) => {
+    const u = await ds.getRepository(User).findOne({ where: { id: params.id, orgId: principal.orgId } });
+    if (!u) throw notFound('user', params.id);
+    res.json(userOut(u));
+  });
+
+  route(r, docs, keys, {
+    method: 'patch', path: '/api/v1/users/:id', summary: "Change a person's name, Slack id or roles, or bring a removed person back", tags: ['Admin'], scope: 'admin', body: UserPatch,
+    responses: { 200: { description: 'The person', schema: UserOut }, 404: { description: 'Not found' } },
+  }, async ({ res, params, body, principal }) => {
+    const repo = ds.getRepository(User);
+    const u = await repo.findOne({ where: { id: params.id, orgId: principal.orgId } });
+    if (!u) throw notFound('user', params.id);
+    const changes: Partial<User> = {};
+    if (body.name !== undefined) changes.name = body.name;
+    if (body.slack_user_id !== undefined) changes.slackUserId = body.slack_user_id;
+    if (body.roles !== undefined) changes.roles = [...new Set(body.roles)];
+    if (body.disabled === false && u.disabledAt) changes.disabledAt = null;
+    if (body.disabled === true && !u.disabledAt) throw badRequest('USE_DELETE', 'remove a person with DELETE /api/v1/users/:id (it also revokes their keys)', 'disabled');
+    if (Object.keys(changes).length > 0) {
+      await audit.append(principal.orgId, [{ ...actorOf(principal), entityType: 'user', entityId: u.id, action: 'update', data: { before: { name: u.name, slackUserId: u.slackUserId, roles: u.roles, disabled: !!u.disabledAt }, changes } }], async (em) => {
+        await em.update(User, { id: u.id, orgId: principal.orgId }, changes);
+      });
+    }
+    res.json(userOut(await repo.findOneByOrFail({ id: u.id })));
+  });
+
+  route(r, docs, keys, {
+    method: 'delete', path: '/api/v1/users/:id', summary: 'Remove a person: never asked or notified again, their API keys revoked; kept for the audit trail', tags: ['Admin'], scope: 'admin',
+    responses: { 200: { description: 'The removed person', schema: UserOut }, 404: { description: 'Not found' } },
+  }, async ({ res, params, principal }) => {
+    const repo = ds.getRepository(User);
+    const u = await repo.findOne({ where: { id: params.id, orgId: principal.orgId } });
+    if (!u) throw notFound('user', params.id);
+    if (!u.disabledAt) {
+      const theirKeys = await ds.getRepository(ApiKey).find({ where: { orgId: principal.orgId, userId: u.id, revokedAt: IsNull() } });
+      await audit.append(principal.orgId, [
+        { ...actorOf(principal), entityType: 'user', entityId: u.id, action: 'disable', data: { email: u.email } },
+        ...theirKeys.map((k) => ({ ...actorOf(principal), entityType: 'api_key', entityId: k.id, action: 'revoke', data: { name: k.name, reason: 'its person was removed' } })),
+      ], async (em) => {
+        const now = new Date();
+        await em.update(User, { id: u.id, orgId: principal.orgId }, { disabledAt: now });
+        if (theirKeys.length) await em.update(ApiKey, theirKeys.map((k) => k.id), { revokedAt: now });
+      });
+      keys.forget();
+    }
+    res.json(userOut(await repo.findOneByOrFail({ id: u.id })));
+  });
+
+  route(r, docs, keys, {
     method: 'post', path: '/api/v1/keys', summary: 'Mint an API key; the secret is shown once', tags: ['Admin'], scope: 'admin', body: KeyIn,
     responses: { 201: { description: 'Created', schema: KeyOut.extend({ key: z.string().describe('The secret. Shown once; store it now.') }) } },
   }, async ({ res, body, principal }) => {
-    if (body.user_id && !(await ds.getRepository(User).exists({ where: { id: body.user_id, orgId: principal.orgId } }))) throw notFound('user', body.user_id);
+    if (body.user_id) {
+      const owner = await ds.getRepository(User).findOne({ where: { id: body.user_id, orgId: principal.orgId } });
+      if (!owner) throw notFound('user', body.user_id);
+      if (owner.disabledAt) throw conflict('USER_DISABLED', 'this person was removed; bring them back (PATCH disabled: false) first', 'user_id');
+    }
     const secret = generateKeySecret();
     const row = ApiKeyService.keyRow(principal.orgId, { name: body.name, scopes: body.scopes, role: body.role, userId: body.user_id }, secret);
     await audit.append(principal.orgId, [{ ...actorOf(principal), entityType: 'api_key', entityId: row.id, action: 'create', data: { name: row.name, scopes: row.scopes, role: row.role, userId: row.userId, prefix: row.prefix } }], async (em) => {

@@ -23,6 +23,7 @@ const PROBLEM_TEXT: Record<string, [number, string]> = {
   TOKEN_BAD_SIGNATURE: [404, 'This approval link is not valid.'],
   TOKEN_EXPIRED: [410, 'This approval link has expired.'],
   TOKEN_USED: [410, 'This approval link has already been used.'],
+  USER_DISABLED: [403, 'This person no longer approves in Arbiter.'],
 };
 
 const DecisionForm = z.object({ decision: z.enum(['approve', 'deny']), comment: z.string().max(2000).optional() });
@@ -52,6 +53,7 @@ export function approvalPagesRouter(deps: ApiDeps): Router {
     const d = await ds.getRepository(Decision).findOne({ where: { id: t.grant.decisionId, orgId: t.grant.orgId } });
     const approver = await ds.getRepository(User).findOne({ where: { id: t.grant.approverId, orgId: t.grant.orgId } });
     if (!d || !approver) return refuse(res, 'TOKEN_NOT_FOUND');
+    if (approver.disabledAt) return refuse(res, 'USER_DISABLED');
     const proposal = d.proposal as { action?: { parameters?: unknown }; environment?: string; reasoning?: string };
     const details = `<dl><dt>Agent</dt><dd>${esc(d.actorId)} (${esc(d.actorType)})</dd><dt>Action</dt><dd>${esc(d.capability)}${proposal.environment ? ` in ${esc(proposal.environment)}` : ''}</dd>
 <dt>Risk score</dt><dd>${d.riskScore}/100</dd><dt>Why it needs approval</dt><dd>${esc(d.reason)}</dd>${proposal.reasoning ? `<dt>Agent's reasoning</dt><dd>${esc(proposal.reasoning)}</dd>` : ''}
@@ -72,9 +74,10 @@ export function approvalPagesRouter(deps: ApiDeps): Router {
     }
     const t = await links.inspect(String(req.params.token));
     if (!t.ok) return refuse(res, t.problem);
-    if (!(await links.claim(t.grant.tokenId))) return refuse(res, 'TOKEN_USED');
     const approver = await ds.getRepository(User).findOne({ where: { id: t.grant.approverId, orgId: t.grant.orgId } });
     if (!approver) return refuse(res, 'TOKEN_NOT_FOUND');
+    if (approver.disabledAt) return refuse(res, 'USER_DISABLED');
+    if (!(await links.claim(t.grant.tokenId))) return refuse(res, 'TOKEN_USED');
     const { decision, comment } = parsed.data;
     try {
       const result = await workflows.decide(t.grant.workflowId, { approverId: approver.id, decision, comment, isAdmin: approver.roles.includes('admin'), via: 'email' });

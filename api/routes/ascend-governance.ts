@@ -5,7 +5,7 @@ import { validatePolicyDef } from '../../engine/policy-schema';
 import { compileRule } from '../../engine/rules';
 import type { RiskConfig, RuleAction } from '../../engine/types';
 import { Decision, RiskConfigRow, SmartRule, User } from '../../entities';
-import { badRequest, conflict, notFound } from '../../services/errors';
+import { AppError, badRequest, conflict, notFound } from '../../services/errors';
 import { newId } from '../../services/ids';
 import { actorOf, checkPolicy } from '../../services/policy-service';
 import { TEMPLATES } from '../../services/templates';
@@ -135,6 +135,7 @@ export function ascendGovernanceRouter(deps: ApiDeps): Router {
     if (!d || !d.workflowId) throw notFound('pending approval', params.id);
     if (d.status !== 'pending') throw conflict('NOT_PENDING', 'the approval is no longer pending');
     const user = principal.userId ? await ds.getRepository(User).findOne({ where: { id: principal.userId, orgId: principal.orgId } }) : null;
+    if (user?.disabledAt) throw new AppError(403, 'USER_DISABLED', 'this person no longer approves in Arbiter');
     const approverId = user?.id ?? `key:${principal.keyId}`;
     const isAdmin = principal.role === 'admin' || (user?.roles.includes('admin') ?? false);
     const decision = body.decision === 'approved' ? 'approve' : 'deny';

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { IsNull } from 'typeorm';
 import { z } from 'zod';
 import { POLICY_JSON_SCHEMA } from '../../engine/policy-schema';
 import { EmailMessage, Policy, PolicyException, User } from '../../entities';
@@ -210,7 +211,7 @@ export function policiesRouter(deps: ApiDeps): Router {
     const p = await policies.get(principal.orgId, params.id);
     const refs = ((p.definition as { default_approvers?: string[] }).default_approvers ?? []).map((x) => x.toLowerCase());
     if (refs.length === 0) throw badRequest('NO_APPROVERS', 'this policy names no default_approvers', 'default_approvers');
-    const users = await ds.getRepository(User).find({ where: { orgId: principal.orgId } });
+    const users = await ds.getRepository(User).find({ where: { orgId: principal.orgId, disabledAt: IsNull() } });
     const targets = users.filter((u) => refs.includes(u.id.toLowerCase()) || refs.includes(u.email));
     const unknown = refs.filter((ref) => !targets.some((u) => u.id.toLowerCase() === ref || u.email === ref));
     const alertId = newId('alert');

@@ -6,7 +6,7 @@ export class Initial1763856000000 implements MigrationInterface {
 
   public async up(q: QueryRunner): Promise<void> {
     await q.query("CREATE TABLE \"organizations\" (\"id\" text NOT NULL, \"name\" text NOT NULL, \"governanceMode\" text NOT NULL DEFAULT 'ENFORCED', \"createdAt\" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT \"PK_6b031fcd0863e3f6b44230163f9\" PRIMARY KEY (\"id\"))");
-    await q.query("CREATE TABLE \"users\" (\"id\" text NOT NULL, \"orgId\" text NOT NULL, \"email\" text NOT NULL, \"name\" text NOT NULL, \"slackUserId\" text, \"roles\" text array NOT NULL DEFAULT '{}', \"createdAt\" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT \"PK_a3ffb1c0c8416b9fc6f907b7433\" PRIMARY KEY (\"id\"))");
+    await q.query("CREATE TABLE \"users\" (\"id\" text NOT NULL, \"orgId\" text NOT NULL, \"email\" text NOT NULL, \"name\" text NOT NULL, \"slackUserId\" text, \"roles\" text array NOT NULL DEFAULT '{}', \"disabledAt\" TIMESTAMP WITH TIME ZONE, \"createdAt\" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT \"PK_a3ffb1c0c8416b9fc6f907b7433\" PRIMARY KEY (\"id\"))");
     await q.query("CREATE UNIQUE INDEX \"IDX_ca85ccb93ab832a70d0bed5ce3\" ON \"users\" (\"orgId\", \"email\") ");
     await q.query("CREATE TABLE \"api_keys\" (\"id\" text NOT NULL, \"orgId\" text NOT NULL, \"name\" text NOT NULL, \"prefix\" text NOT NULL, \"secretHash\" text NOT NULL, \"scopes\" text array NOT NULL, \"role\" text NOT NULL, \"userId\" text, \"createdAt\" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), \"revokedAt\" TIMESTAMP WITH TIME ZONE, CONSTRAINT \"PK_5c8a79801b44bd27b79228e1dad\" PRIMARY KEY (\"id\"))");
     await q.query("CREATE UNIQUE INDEX \"IDX_61b9fd4b1653ad87c7e79a2746\" ON \"api_keys\" (\"secretHash\") ");

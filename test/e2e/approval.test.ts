@@ -221,6 +221,33 @@ describe('human approval, end to end: email link → page → decision → the a
     assert.equal(r.status, 200);
     assert.ok(r.body.messages.some((m: { to: string; transport: string }) => m.to === 'alice@example.com' && m.transport === 'smtp'));
   });
+
+  it('a removed person is asked no more: their links and keys stop working; PATCH brings them back', async () => {
+    const dave = await addUser(s, 'dave@example.com', ['approver'], 'Dave');
+    const daveKey = (await s.call('POST', '/api/v1/keys', { body: { name: 'dave', scopes: ['governance:read', 'governance:write'], user_id: dave } })).body.key;
+    const p = await s.call('POST', '/api/v1/governance/propose', { body: transfer({ action: { capability: 'payments.transfer', parameters: { amount: 9, to: 'Dave Co' } } }) });
+    const mail = await smtp.waitFor((m) => m.to === 'dave@example.com' && m.text.includes(p.body.decision_id));
+    const removed = await s.call('DELETE', `/api/v1/users/${dave}`);
+    assert.equal(removed.status, 200);
+    assert.ok(removed.body.disabled_at);
+    assert.equal((await fetch(linkIn(mail.text))).status, 403, 'the page refuses a removed person');
+    assert.equal((await postForm(linkIn(mail.text), { decision: 'approve' })).status, 403);
+    assert.equal((await s.call('GET', '/api/v1/governance/decisions', { key: daveKey })).status, 401, 'their keys are revoked');
+    assert.equal((await s.call('GET', `/api/v1/governance/decisions/${p.body.decision_id}`)).body.status, 'pending');
+    const next = await s.call('POST', '/api/v1/governance/propose', { body: transfer({ action: { capability: 'payments.transfer', parameters: { amount: 10, to: 'Dave Co' } } }) });
+    const plan = (await s.call('GET', `/api/v1/governance/decisions/${next.body.decision_id}`)).body.approval.plan;
+    assert.ok(!plan.tiers[0].approvers.includes(dave), 'a removed person is not in new approval plans');
+    const audit = (await s.call('GET', `/api/v1/audit?entity_id=${dave}`)).body.data.map((a: { action: string }) => a.action);
+    assert.deepEqual(audit, ['disable', 'create']);
+
+    const back = await s.call('PATCH', `/api/v1/users/${dave}`, { body: { disabled: false, roles: ['approver', 'admin'], name: 'Dave D.' } });
+    assert.equal(back.status, 200);
+    assert.deepEqual({ disabled_at: back.body.disabled_at, name: back.body.name, roles: back.body.roles }, { disabled_at: null, name: 'Dave D.', roles: ['approver', 'admin'] });
+    const bad = await s.call('PATCH', `/api/v1/users/${dave}`, { body: { roles: ['owner'] } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error.field, /^roles/);
+    for (const id of [p.body.decision_id, next.body.decision_id]) await s.call('POST', `/api/v1/governance/decisions/${id}/withdraw`, { body: { reason: 'cleanup' } });
+  });
 });
 
 describe('escalation, expiry, quorum and a worker lost mid-approval', () => {
