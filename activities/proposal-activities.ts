@@ -1,4 +1,4 @@
-import { ApplicationFailure, log } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import { IsNull } from 'typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ApprovalState } from '../engine/approval';
@@ -9,8 +9,10 @@ import type { AuditLog } from '../services/audit-log';
 import { releaseReservations } from '../services/budget-reservations';
 import { newId } from '../services/ids';
 import type { Mailer } from '../services/mailer';
+import { SIGNATURE_HEADER } from '../services/webhooks';
+import type { WebhookSigner } from '../services/webhooks';
 import { notifyWorkflowId, proposalWorkflowId } from '../workflows/messages';
-import type { NotifyWorkflowInput, NotifyWorkflowResult, ProposalSummary } from '../workflows/messages';
+import type { NotifyWorkflowInput, NotifyWorkflowResult, ProposalSummary, WebhookInput } from '../workflows/messages';
 import { approvalEmail } from './approval-email';
 import { notificationEmail } from './notification-email';
 import { resolveRecipients } from './notification-recipients';
@@ -21,6 +23,7 @@ export interface ProposalActivityDeps {
   mailer: Mailer;
   links: ApprovalLinks;
   publicUrl: string;
+  webhooks: WebhookSigner;
 }
 
 export interface NotifyTierInput {
@@ -52,7 +55,7 @@ export interface FinalizeDecisionInput {
  * and step: a retry never sends a second mail or appends a second audit record.
  */
 export function createProposalActivities(deps: ProposalActivityDeps) {
-  const { ds, audit, mailer, links, publicUrl } = deps;
+  const { ds, audit, mailer, links, publicUrl, webhooks } = deps;
 
   /**
    * Sends one mail at most once per key: the row is written first (with whatever
@@ -92,6 +95,54 @@ export function createProposalActivities(deps: ProposalActivityDeps) {
       ]);
       if (undelivered.length) log.warn('notification channels not reachable by email', { decisionId: input.decisionId, undelivered });
       return { sent, recipients, undelivered };
+    },
+
+    /**
+     * POSTs the final outcome to the agent's callback URL, signed. A 2xx is
+     * delivered (audited once); a 4xx other than 408/429 is refused for good; anything
+     * else (5xx, timeout, refused connection) is retried by Temporal.
+     */
+    async deliverWebhook(input: WebhookInput): Promise<{ status: number }> {
+      const body = JSON.stringify({
+        event: 'decision.final',
+        decision_id: input.decisionId,
+        outcome: input.outcome,
+        status: 'final',
+        approval_status: input.state.status,
+        decided_by: input.state.decidedBy,
+        decided_at: input.state.endedAt ?? null,
+        reason: input.state.reason ?? null,
+      });
+      const attempt = Context.current().info.attempt;
+      let status: number;
+      try {
+        const res = await fetch(input.url, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'User-Agent': 'Arbiter-Webhook/1', 'X-Arbiter-Event': 'decision.final', 'X-Arbiter-Delivery': input.decisionId, [SIGNATURE_HEADER]: webhooks.sign(input.orgId, body, Math.floor(Date.now() / 1000)) },
+          body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(10_000),
+        });
+        status = res.status;
+        await res.arrayBuffer().catch(() => undefined);
+      } catch (e) {
+        throw ApplicationFailure.retryable(`callback to ${new URL(input.url).host} failed: ${(e as Error).message}`, 'WEBHOOK_UNREACHABLE');
+      }
+      if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+        throw ApplicationFailure.nonRetryable(`callback answered ${status}`, 'WEBHOOK_REJECTED');
+      }
+      if (status < 200 || status >= 300) throw ApplicationFailure.retryable(`callback answered ${status}`, 'WEBHOOK_FAILED');
+      await audit.append(input.orgId, [
+        { actorType: 'system', actorId: 'workflow', entityType: 'decision', entityId: input.decisionId, action: 'webhook.delivered', data: { host: new URL(input.url).host, status, attempt }, dedupeKey: `${proposalWorkflowId(input.decisionId)}:webhook` },
+      ]);
+      return { status };
+    },
+
+    /** Audits a callback that could not be delivered; the decision stands and can still be read. */
+    async recordWebhookFailure(input: WebhookInput): Promise<void> {
+      await audit.append(input.orgId, [
+        { actorType: 'system', actorId: 'workflow', entityType: 'decision', entityId: input.decisionId, action: 'webhook.failed', data: { host: new URL(input.url).host }, dedupeKey: `${proposalWorkflowId(input.decisionId)}:webhook-failed` },
+      ]);
     },
 
     /** Mails each approver of a tier a one-time link. */

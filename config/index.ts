@@ -26,6 +26,11 @@ const schema = z.object({
   APPROVAL_QUORUM: z.coerce.number().int().min(1).default(1),
   /** How often each API process looks for pending decisions whose workflow never started (a crash between commit and start). */
   PENDING_SWEEP_SECONDS: z.coerce.number().int().min(1).default(15),
+  /** Hosts a proposal's `callback_url` may point at, comma-separated; `*` allows any (the worker POSTs there). */
+  WEBHOOK_ALLOWED_HOSTS: z
+    .string()
+    .default('*')
+    .transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)),
   /** An OpenAI-compatible chat-completions base URL used to turn prose into policy YAML. */
   LLM_BASE_URL: z.string().url().optional(),
   LLM_API_KEY: z.string().optional(),

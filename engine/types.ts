@@ -28,6 +28,8 @@ export interface Proposal {
   dataClasses: string[];
   /** Monetary amount of the action in USD, if any. */
   amount?: number;
+  /** Where to POST the final outcome of an action that waits for people (not read by evaluation). */
+  callbackUrl?: string;
 }
 
 /** Internal outcomes. Each API dialect maps these to its own words. */

@@ -11,6 +11,7 @@ import { createMailer } from './mailer';
 import { Metrics } from './metrics';
 import type { Mailer } from './mailer';
 import { PolicyStore } from './policy-store';
+import { WebhookSigner } from './webhooks';
 
 /** The pieces both the API and the worker are built from. */
 export interface Core {
@@ -23,6 +24,7 @@ export interface Core {
   links: ApprovalLinks;
   mailer: Mailer;
   metrics: Metrics;
+  webhooks: WebhookSigner;
   /** The admin key created on this start (first run only), to print once. */
   createdAdminKey: string | null;
   close(): Promise<void>;
@@ -66,6 +68,7 @@ export async function createCore(config: Config, opts: { log?: Logger; migrate?:
     links: new ApprovalLinks(ds, secret),
     mailer: createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM }),
     metrics,
+    webhooks: new WebhookSigner(secret),
     createdAdminKey,
     async close() {
       await store.close();

@@ -194,7 +194,8 @@ export class DecideService {
 
   private async startApproval(row: Decision, summary: ProposalSummary): Promise<void> {
     try {
-      await this.deps.workflows.startProposal({ orgId: row.orgId, decisionId: row.id, plan: row.approvalPlan as unknown as ApprovalPlan, summary });
+      const callbackUrl = (row.proposal as { callbackUrl?: string }).callbackUrl;
+      await this.deps.workflows.startProposal({ orgId: row.orgId, decisionId: row.id, plan: row.approvalPlan as unknown as ApprovalPlan, summary, ...(callbackUrl ? { callbackUrl } : {}) });
     } catch (e) {
       this.deps.metrics?.workflowStarts.inc({ kind: 'approval', result: 'failed' });
       throw e;

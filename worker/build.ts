@@ -11,6 +11,6 @@ export async function buildWorker(core: Core, opts: { connection?: NativeConnect
     namespace: core.config.TEMPORAL_NAMESPACE,
     taskQueue: opts.taskQueue ?? core.config.TEMPORAL_TASK_QUEUE,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-    activities: createProposalActivities({ ds: core.ds, audit: core.audit, mailer: core.mailer, links: core.links, publicUrl: core.config.PUBLIC_URL }),
+    activities: createProposalActivities({ ds: core.ds, audit: core.audit, mailer: core.mailer, links: core.links, publicUrl: core.config.PUBLIC_URL, webhooks: core.webhooks }),
   });
 }

@@ -56,6 +56,16 @@ export interface ProposalWorkflowInput {
   decisionId: string;
   plan: ApprovalPlan;
   summary: ProposalSummary;
+  /** The agent's `callback_url`: told the final outcome, signed, once the approval ends. */
+  callbackUrl?: string;
+}
+
+export interface WebhookInput {
+  orgId: string;
+  decisionId: string;
+  url: string;
+  outcome: 'ALLOW' | 'DENY';
+  state: ApprovalState;
 }
 
 export interface ProposalWorkflowResult {

@@ -3,11 +3,17 @@ import { applyDecision, applyTimeout, applyWaive, applyWithdraw, checkDecision, 
 import type { ApprovalState } from '../engine/approval';
 import type { ProposalActivities } from '../activities/proposal-activities';
 import { decideUpdate, stateQuery, waiveUpdate, withdrawSignal } from './messages';
-import type { ProposalWorkflowInput, ProposalWorkflowResult } from './messages';
+import type { ProposalWorkflowInput, ProposalWorkflowResult, WebhookInput } from './messages';
 
 const acts = proxyActivities<ProposalActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
+});
+
+// An agent's endpoint may be down for a while: retry for about an hour, give up on a 4xx.
+const callbacks = proxyActivities<ProposalActivities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '10 minutes', backoffCoefficient: 2, maximumAttempts: 12, nonRetryableErrorTypes: ['WEBHOOK_REJECTED'] },
 });
 
 const nowIso = (): string => new Date(Date.now()).toISOString();
@@ -72,5 +78,14 @@ export async function proposalWorkflow(input: ProposalWorkflowInput): Promise<Pr
 
   const outcome = finalOutcome(state) === 'ALLOW' ? 'ALLOW' : 'DENY';
   await acts.finalizeDecision({ orgId: input.orgId, decisionId: input.decisionId, outcome, state });
+  if (input.callbackUrl) {
+    const hook: WebhookInput = { orgId: input.orgId, decisionId: input.decisionId, url: input.callbackUrl, outcome, state };
+    try {
+      await callbacks.deliverWebhook(hook);
+    } catch {
+      // The decision stands whether or not the agent's endpoint answers; the agent can still read it.
+      await acts.recordWebhookFailure(hook);
+    }
+  }
   return { decisionId: input.decisionId, outcome, state };
 }

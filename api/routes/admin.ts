@@ -6,6 +6,7 @@ import { ApiKeyService, generateKeySecret, SCOPES } from '../../services/auth';
 import type { Principal } from '../../services/auth';
 import { AppError, badRequest, conflict, notFound } from '../../services/errors';
 import { newId } from '../../services/ids';
+import { SIGNATURE_HEADER } from '../../services/webhooks';
 import type { ApiDeps } from '../deps';
 import { route } from '../http';
 
@@ -207,6 +208,15 @@ export function adminRouter(deps: ApiDeps): Router {
     const rows = await qb.orderBy('a.seq', 'DESC').limit(query.limit + 1).getMany();
     const page = rows.slice(0, query.limit);
     res.json({ data: page.map(auditOut), next_cursor: rows.length > query.limit ? Buffer.from(page[page.length - 1].seq).toString('base64url') : null });
+  });
+
+  route(r, docs, keys, {
+    method: 'get', path: '/api/v1/webhooks/secret', summary: "The organization's secret for checking the signature of callbacks (callback_url)", tags: ['Admin'], scope: 'admin',
+    description: 'Callbacks carry `X-Arbiter-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`. Recompute it over the raw body, compare in constant time, and refuse a `t` far from now.',
+    responses: { 200: { description: 'The secret', schema: z.object({ secret: z.string(), header: z.string(), scheme: z.string() }) } },
+  }, async ({ res, principal }) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ secret: deps.webhooks.secretFor(principal.orgId), header: SIGNATURE_HEADER, scheme: 't=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>' });
   });
 
   route(r, docs, keys, {

@@ -5,6 +5,7 @@ import { Decision } from '../../entities';
 import type { JsonObject } from '../../entities/json';
 import { AppError, notFound } from '../../services/errors';
 import { RequestLimiter } from '../../services/request-limiter';
+import { callbackAllowed } from '../../services/webhooks';
 import type { ApiDeps } from '../deps';
 import { decodeCursor, encodeCursor, route } from '../http';
 
@@ -34,6 +35,7 @@ export const ProposeBody = z
     confidence: z.record(z.string(), z.number().min(0).max(1)).optional(),
     model_id: z.string().max(200).optional(),
     reasoning: z.string().max(10_000).optional(),
+    callback_url: z.url({ protocol: /^https?$/ }).max(2000).optional().describe('Arbiter extension: when the action waits for people, its final outcome is POSTed here, signed (X-Arbiter-Signature).'),
   })
   .strict();
 
@@ -87,6 +89,7 @@ export function aegisProposal(b: z.output<typeof ProposeBody>): Proposal {
     modelId: b.model_id ?? str(meta.model_id),
     dataClasses: b.data_classes ?? metaClasses,
     amount: b.amount ?? (typeof meta.amount === 'number' ? meta.amount : paramAmount),
+    ...(b.callback_url ? { callbackUrl: b.callback_url } : {}),
   };
 }
 
@@ -150,6 +153,9 @@ export function aegisRouter(deps: ApiDeps): Router {
     const key = req.headers['idempotency-key'];
     if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 200)) {
       throw new AppError(400, 'VALIDATION_FAILED', 'Idempotency-Key must be 1..200 characters', 'Idempotency-Key');
+    }
+    if (body.callback_url && !callbackAllowed(body.callback_url, deps.config.WEBHOOK_ALLOWED_HOSTS)) {
+      throw new AppError(400, 'VALIDATION_FAILED', 'callback_url must be http(s) on a host this server allows (WEBHOOK_ALLOWED_HOSTS)', 'callback_url');
     }
     const out = await decide.propose(principal, aegisProposal(body), { surface: 'aegis', idempotencyKey: key, requestBody: body });
     if (out.replayed) res.setHeader('Idempotent-Replayed', 'true');

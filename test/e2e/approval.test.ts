@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { verifyWebhookSignature } from '../../services/webhooks';
 import { addUser, linkIn, postForm, proposal } from '../helpers/fixtures';
 import { startSmtp } from '../helpers/smtp';
 import { startStack } from '../helpers/stack';
@@ -214,6 +217,47 @@ describe('human approval, end to end: email link → page → decision → the a
     const final = await s.call('GET', `/api/v1/governance/decisions/${orphan}?wait=15`);
     assert.equal(final.body.outcome, 'ALLOW');
     await s.call('POST', `/api/v1/governance/decisions/${p.body.decision_id}/withdraw`, { body: { reason: 'cleanup' } });
+  });
+
+  it('tells the agent the final outcome at its callback_url, signed, retrying while the endpoint fails', async () => {
+    const calls: { body: string; signature: string }[] = [];
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        calls.push({ body, signature: String(req.headers['x-arbiter-signature'] ?? '') });
+        res.statusCode = calls.length === 1 ? 503 : 204; // down once, then up
+        res.end();
+      });
+    });
+    await new Promise<void>((ok) => hook.listen(0, '127.0.0.1', ok));
+    const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/arbiter-hook`;
+    try {
+      const refused = await s.call('POST', '/api/v1/governance/propose', { body: transfer({ callback_url: 'ftp://example.com/x' }) });
+      assert.equal(refused.status, 400);
+      assert.equal(refused.body.error.field, 'callback_url');
+
+      const p = await s.call('POST', '/api/v1/governance/propose', { body: transfer({ callback_url: url, action: { capability: 'payments.transfer', parameters: { amount: 33, to: 'Hook Ltd' } } }) });
+      assert.equal(p.body.outcome, 'REQUIRE_CONFIRMATION');
+      const mail = await smtp.waitFor((m) => m.to === 'alice@example.com' && m.text.includes(p.body.decision_id));
+      assert.equal((await postForm(linkIn(mail.text), { decision: 'approve' })).status, 200);
+      for (let i = 0; i < 100 && calls.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(calls.length, 2, 'one failed delivery, then one that succeeded');
+      const payload = JSON.parse(calls[1].body);
+      assert.deepEqual({ id: payload.decision_id, outcome: payload.outcome, status: payload.approval_status, by: payload.decided_by }, { id: p.body.decision_id, outcome: 'ALLOW', status: 'APPROVED', by: [alice] });
+      const { secret } = (await s.call('GET', '/api/v1/webhooks/secret')).body;
+      const now = Math.floor(Date.now() / 1000);
+      assert.ok(verifyWebhookSignature(secret, calls[1].body, calls[1].signature, now), 'the signature checks out with the organization secret');
+      assert.ok(!verifyWebhookSignature(secret, calls[1].body.replace('ALLOW', 'DENY'), calls[1].signature, now), 'a changed body does not');
+      let delivered: { data: { attempt: number; status: number } } | undefined;
+      for (let i = 0; i < 50 && !delivered; i++) {
+        delivered = (await s.call('GET', `/api/v1/audit?entity_id=${p.body.decision_id}&action=webhook.delivered`)).body.data[0];
+        if (!delivered) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.deepEqual(delivered?.data && { attempt: delivered.data.attempt, status: delivered.data.status }, { attempt: 2, status: 204 });
+    } finally {
+      hook.close();
+    }
   });
 
   it('shows the mail in the dev outbox listing too', async () => {
