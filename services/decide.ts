@@ -202,7 +202,9 @@ export class DecideService {
     }
     this.deps.metrics?.workflowStarts.inc({ kind: 'approval', result: 'started' });
     row.workflowStartedAt = new Date();
-    await this.deps.ds.query('UPDATE decisions SET "workflowStartedAt" = $3 WHERE id = $1 AND "orgId" = $2', [row.id, row.orgId, row.workflowStartedAt]);
+    // Best effort: the workflow runs either way. If this mark is lost, the sweep starts it again,
+    // which is a no-op by workflow id, and marks it then. Failing here must not close a running approval.
+    await this.deps.ds.query('UPDATE decisions SET "workflowStartedAt" = $3 WHERE id = $1 AND "orgId" = $2', [row.id, row.orgId, row.workflowStartedAt]).catch(() => undefined);
   }
 
   /**
