@@ -1,32 +1,81 @@
-// Records histories of the proposal workflow for the replay test: run it once with
-// `node --import tsx test/replay/record.ts` after a deliberate change to the workflow's
-// commands, and keep the old files too (they are what running workflows look like).
+// Records histories of the proposal workflow for the replay test: run it with
+// `node --import tsx test/replay/record.ts [scenario ...]` after a deliberate change to the
+// workflow's commands, and keep the old files too (they are what running workflows look like).
+// Scenarios: escalated (tier 1 silent, the admin approves at tier 2), callback (approved,
+// then the agent's callback_url answers 503 once and 204 after).
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { addUser, linkIn, postForm, proposal } from '../helpers/fixtures';
 import { startSmtp } from '../helpers/smtp';
 import { startStack } from '../helpers/stack';
+import type { Stack } from '../helpers/stack';
+
+type Smtp = Awaited<ReturnType<typeof startSmtp>>;
+
+async function save(s: Stack, id: string, name: string): Promise<void> {
+  await s.call('GET', `/api/v1/governance/decisions/${id}?wait=20`);
+  const handle = s.temporal.client.workflow.getHandle(`proposal-${id}`);
+  await handle.result();
+  const history = await handle.fetchHistory();
+  const file = join(__dirname, 'histories', `${name}.json`);
+  // protobufjs messages serialise with enum names and 64-bit numbers as strings.
+  writeFileSync(file, JSON.stringify(history, null, 1));
+  console.log(`wrote ${file}`);
+}
+
+const scenarios: Record<string, (smtp: Smtp) => Promise<void>> = {
+  async escalated(smtp) {
+    const s = await startStack({ env: { SMTP_URL: smtp.url, APPROVAL_TIER1_TIMEOUT_SECONDS: '2', APPROVAL_TIER2_TIMEOUT_SECONDS: '600' } });
+    try {
+      await addUser(s, 'ann@example.com', ['approver']);
+      await addUser(s, 'boss@example.com', ['admin']);
+      await s.call('POST', '/api/smart-rules', { body: { name: 'Transfers', conditions: { action_type: 'payments.transfer' }, action: 'REQUIRE_APPROVAL' } });
+      const p = await s.call('POST', '/api/v1/governance/propose', { body: proposal({ action: { capability: 'payments.transfer', parameters: { amount: 10 } } }) });
+      const id = p.body.decision_id as string;
+      const mail = await smtp.waitFor((m) => m.to === 'boss@example.com' && m.text.includes(id), 20_000);
+      await postForm(linkIn(mail.text), { decision: 'approve' });
+      await save(s, id, 'proposal-escalated-approved');
+    } finally {
+      await s.close();
+    }
+  },
+  async callback(smtp) {
+    let calls = 0;
+    const hook = createServer((_req, res) => {
+      calls += 1;
+      res.statusCode = calls === 1 ? 503 : 204;
+      res.end();
+    });
+    await new Promise<void>((ok) => hook.listen(0, '127.0.0.1', ok));
+    const s = await startStack({ env: { SMTP_URL: smtp.url, APPROVAL_TIER1_TIMEOUT_SECONDS: '600' } });
+    try {
+      await addUser(s, 'cal@example.com', ['approver']);
+      await s.call('POST', '/api/smart-rules', { body: { name: 'Transfers', conditions: { action_type: 'payments.transfer' }, action: 'REQUIRE_APPROVAL' } });
+      const callback_url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+      const p = await s.call('POST', '/api/v1/governance/propose', { body: proposal({ callback_url, action: { capability: 'payments.transfer', parameters: { amount: 11 } } }) });
+      const id = p.body.decision_id as string;
+      const mail = await smtp.waitFor((m) => m.to === 'cal@example.com' && m.text.includes(id), 20_000);
+      await postForm(linkIn(mail.text), { decision: 'approve' });
+      await save(s, id, 'proposal-approved-callback');
+    } finally {
+      await s.close();
+      hook.close();
+    }
+  },
+};
 
 async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
   const smtp = await startSmtp();
-  const s = await startStack({ env: { SMTP_URL: smtp.url, APPROVAL_TIER1_TIMEOUT_SECONDS: '2', APPROVAL_TIER2_TIMEOUT_SECONDS: '600' } });
   try {
-    await addUser(s, 'ann@example.com', ['approver']);
-    await addUser(s, 'boss@example.com', ['admin']);
-    await s.call('POST', '/api/smart-rules', { body: { name: 'Transfers', conditions: { action_type: 'payments.transfer' }, action: 'REQUIRE_APPROVAL' } });
-    // Escalated (tier 1 silent for 2 s), then approved by the admin at tier 2.
-    const p = await s.call('POST', '/api/v1/governance/propose', { body: proposal({ action: { capability: 'payments.transfer', parameters: { amount: 10 } } }) });
-    const id = p.body.decision_id as string;
-    const mail = await smtp.waitFor((m) => m.to === 'boss@example.com' && m.text.includes(id), 20_000);
-    await postForm(linkIn(mail.text), { decision: 'approve' });
-    await s.call('GET', `/api/v1/governance/decisions/${id}?wait=20`);
-    const history = await s.temporal.client.workflow.getHandle(`proposal-${id}`).fetchHistory();
-    const file = join(__dirname, 'histories', 'proposal-escalated-approved.json');
-    // protobufjs messages serialise with enum names and 64-bit numbers as strings.
-    writeFileSync(file, JSON.stringify(history, null, 1));
-    console.log(`wrote ${file}`);
+    for (const name of wanted.length ? wanted : Object.keys(scenarios)) {
+      const run = scenarios[name];
+      if (!run) throw new Error(`unknown scenario ${name}; known: ${Object.keys(scenarios).join(', ')}`);
+      await run(smtp);
+    }
   } finally {
-    await s.close();
     await smtp.close();
   }
 }
