@@ -26,6 +26,18 @@ const PROBLEM_TEXT: Record<string, [number, string]> = {
   USER_DISABLED: [403, 'This person no longer approves in Arbiter.'],
 };
 
+/**
+ * The link is the credential: never cache the page, never leak it in a Referer, and never let
+ * another site frame the Approve button (clickjacking) or load anything into the page.
+ */
+function pageHeaders(res: Response): void {
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+}
+
 const DecisionForm = z.object({ decision: z.enum(['approve', 'deny']), comment: z.string().max(2000).optional() });
 
 /**
@@ -46,8 +58,7 @@ export function approvalPagesRouter(deps: ApiDeps): Router {
   };
 
   r.get('/approve/:token', async (req: Request, res: Response) => {
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Referrer-Policy', 'no-referrer');
+    pageHeaders(res);
     const t = await links.inspect(String(req.params.token));
     if (!t.ok) return refuse(res, t.problem);
     const d = await ds.getRepository(Decision).findOne({ where: { id: t.grant.decisionId, orgId: t.grant.orgId } });
@@ -67,7 +78,7 @@ export function approvalPagesRouter(deps: ApiDeps): Router {
   });
 
   r.post('/approve/:token', form, async (req: Request, res: Response) => {
-    res.setHeader('Cache-Control', 'no-store');
+    pageHeaders(res);
     const parsed = DecisionForm.safeParse(req.body ?? {});
     if (!parsed.success) {
       return res.status(400).type('html').send(page('Not decided', '<p>Choose Approve or Deny.</p>'));

@@ -65,6 +65,9 @@ describe('approval links: signed, bound, expiring, single use, stored hashed', (
     const res = await fetch(`${s.url}/approve/${token}`);
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('cache-control'), 'no-store');
+    assert.equal(res.headers.get('x-frame-options'), 'DENY', 'no other site may frame the Approve button');
+    assert.match(res.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+    assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
     const html = await res.text();
     assert.ok(!html.includes('<script>alert(1)</script>'), 'agent-supplied text is escaped');
     assert.match(html, /&#60;script&#62;alert\(1\)&#60;\/script&#62;/);
