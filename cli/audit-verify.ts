@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { GENESIS_HASH, recordHash } from '../services/audit-log';
+import type { SealedRecord } from '../services/audit-log';
 
 export interface ExportVerification {
   ok: boolean;
@@ -11,20 +12,8 @@ export interface ExportVerification {
   problem: string | null;
 }
 
-interface ExportedRecord {
-  orgId: string;
-  seq: number;
-  id: string;
-  at: string;
-  actorType: string;
-  actorId: string;
-  entityType: string;
-  entityId: string;
-  action: string;
-  data: Record<string, unknown>;
-  prevHash: string;
-  hash: string;
-}
+/** An export line is a sealed record, exactly as it was hashed. */
+type ExportedRecord = SealedRecord;
 
 /**
  * Verifies an audit export (`GET /api/v1/audit/export`, NDJSON) without the

@@ -70,6 +70,11 @@ function decodeSeqCursor(cursor: string): string {
 export function adminRouter(deps: ApiDeps): Router {
   const r = Router();
   const { ds, docs, keys, audit } = deps;
+  const person = async (orgId: string, id: string): Promise<User> => {
+    const u = await ds.getRepository(User).findOne({ where: { id, orgId } });
+    if (!u) throw notFound('user', id);
+    return u;
+  };
 
   route(r, docs, keys, {
     method: 'post', path: '/api/v1/users', summary: 'Add a person (approver or admin)', tags: ['Admin'], scope: 'admin', body: UserIn,
@@ -96,9 +101,7 @@ export function adminRouter(deps: ApiDeps): Router {
     method: 'get', path: '/api/v1/users/:id', summary: 'One person', tags: ['Admin'], scope: 'admin',
     responses: { 200: { description: 'The person', schema: UserOut }, 404: { description: 'Not found' } },
   }, async ({ res, params, principal }) => {
-    const u = await ds.getRepository(User).findOne({ where: { id: params.id, orgId: principal.orgId } });
-    if (!u) throw notFound('user', params.id);
-    res.json(userOut(u));
+    res.json(userOut(await person(principal.orgId, params.id)));
   });
 
   route(r, docs, keys, {
@@ -106,8 +109,7 @@ export function adminRouter(deps: ApiDeps): Router {
     responses: { 200: { description: 'The person', schema: UserOut }, 404: { description: 'Not found' } },
   }, async ({ res, params, body, principal }) => {
     const repo = ds.getRepository(User);
-    const u = await repo.findOne({ where: { id: params.id, orgId: principal.orgId } });
-    if (!u) throw notFound('user', params.id);
+    const u = await person(principal.orgId, params.id);
     const changes: Partial<User> = {};
     if (body.name !== undefined) changes.name = body.name;
     if (body.slack_user_id !== undefined) changes.slackUserId = body.slack_user_id;
@@ -127,8 +129,7 @@ export function adminRouter(deps: ApiDeps): Router {
     responses: { 200: { description: 'The removed person', schema: UserOut }, 404: { description: 'Not found' } },
   }, async ({ res, params, principal }) => {
     const repo = ds.getRepository(User);
-    const u = await repo.findOne({ where: { id: params.id, orgId: principal.orgId } });
-    if (!u) throw notFound('user', params.id);
+    const u = await person(principal.orgId, params.id);
     if (!u.disabledAt) {
       const theirKeys = await ds.getRepository(ApiKey).find({ where: { orgId: principal.orgId, userId: u.id, revokedAt: IsNull() } });
       await audit.append(principal.orgId, [
@@ -149,8 +150,7 @@ export function adminRouter(deps: ApiDeps): Router {
     responses: { 201: { description: 'Created', schema: KeyOut.extend({ key: z.string().describe('The secret. Shown once; store it now.') }) } },
   }, async ({ res, body, principal }) => {
     if (body.user_id) {
-      const owner = await ds.getRepository(User).findOne({ where: { id: body.user_id, orgId: principal.orgId } });
-      if (!owner) throw notFound('user', body.user_id);
+      const owner = await person(principal.orgId, body.user_id);
       if (owner.disabledAt) throw conflict('USER_DISABLED', 'this person was removed; bring them back (PATCH disabled: false) first', 'user_id');
     }
     const secret = generateKeySecret();
