@@ -49,7 +49,8 @@ describe('two API processes against one database', () => {
 
   const call = async (url: string, method: string, path: string, body?: unknown) => {
     const res = await fetch(url + path, { method, headers: { 'X-API-Key': ADMIN_KEY, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, body: (await res.json()) as any };
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as any };
   };
 
   it('a rule change in one process reaches the other within a second (LISTEN/NOTIFY)', async () => {
@@ -95,6 +96,19 @@ describe('two API processes against one database', () => {
     await c.end();
     assert.deepEqual(counters.rows.map((r) => r.value), [1000, 1000, 1000], JSON.stringify(counters.rows));
     assert.equal(mismatch.rows[0].n, 0);
+  });
+
+  it('holds a rate limit exactly across both processes', async () => {
+    const created = await call(urls[1], 'POST', '/api/v1/policies', { name: 'Search rate', rate_limits: [{ action: 'search.*', max: 7, window_seconds: 3600, per: 'agent' }] });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    await new Promise((r) => setTimeout(r, 1200));
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => call(urls[i % 2], 'POST', '/api/v1/governance/propose', { actor: { id: 'searcher', type: 'ai-agent' }, action: { capability: 'search.web', parameters: { q: i } }, context: { metadata: { environment: 'development' } } })),
+    );
+    assert.ok(results.every((r) => r.status === 200));
+    assert.equal(results.filter((r) => r.body.outcome === 'ALLOW').length, 7, '7 per hour per agent, whichever process answers');
+    assert.ok(results.filter((r) => r.body.outcome === 'DENY').every((r) => /rate/i.test(r.body.reason)));
+    await call(urls[0], 'DELETE', `/api/v1/policies/${created.body.id}`);
   });
 
   it('spends a count-bound exception exactly max_uses times across both processes', async () => {
