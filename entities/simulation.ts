@@ -35,4 +35,8 @@ export class Simulation {
 
   @Column({ type: 'timestamptz', nullable: true })
   finishedAt: Date | null;
+
+  /** Touched with every page of progress; a running simulation that stops touching it was interrupted. */
+  @Column({ type: 'timestamptz', default: () => 'now()' })
+  heartbeatAt: Date;
 }

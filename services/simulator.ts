@@ -125,6 +125,8 @@ export class Comparison {
 }
 
 const INLINE_LIMIT = 2000;
+/** A running simulation silent this long lost its process (a restart, a crash): it is reported failed. */
+const STALE_MS = 60_000;
 const CHUNK = 1000;
 
 /**
@@ -163,12 +165,23 @@ export class Simulator {
     const { base, cand } = await this.configs(orgId, params.draft);
     const total = await this.count(orgId, since, until);
     const repo = this.ds.getRepository(Simulation);
-    const row = repo.create({ id: newId('sim'), orgId, status: 'running', processed: 0, total, params: { since: params.since, until: params.until, draft: params.draft as unknown as JsonObject }, result: null, error: null, finishedAt: null });
+    const row = repo.create({ id: newId('sim'), orgId, status: 'running', processed: 0, total, params: { since: params.since, until: params.until, draft: params.draft as unknown as JsonObject }, result: null, error: null, finishedAt: null, heartbeatAt: new Date() });
     await repo.insert(row);
     const job = this.run(orgId, row.id, since, until, base, cand);
     if (total <= INLINE_LIMIT) await job;
     else void job;
     return repo.findOneByOrFail({ id: row.id });
+  }
+
+  /** A simulation of the organization; one whose process died is closed as failed, so nobody polls it forever. */
+  async get(orgId: string, id: string): Promise<Simulation | null> {
+    const repo = this.ds.getRepository(Simulation);
+    await this.ds.query(
+      `UPDATE simulations SET status = 'failed', error = 'interrupted: the process running it stopped; start the simulation again', "finishedAt" = now()
+        WHERE id = $1 AND "orgId" = $2 AND status = 'running' AND "heartbeatAt" < $3`,
+      [id, orgId, new Date(Date.now() - STALE_MS)],
+    );
+    return repo.findOne({ where: { id, orgId } });
   }
 
   private async run(orgId: string, id: string, since: Date, until: Date, base: SimConfig, cand: SimConfig): Promise<void> {
@@ -187,7 +200,7 @@ export class Simulator {
         if (page.length < CHUNK) break;
         const last = page[page.length - 1];
         cursor = { at: last.createdAt, id: last.id };
-        await repo.update({ id }, { processed: cmp.size });
+        await repo.update({ id }, { processed: cmp.size, heartbeatAt: new Date() });
         // Let requests in between pages of a large window.
         await new Promise((r) => setImmediate(r));
       }

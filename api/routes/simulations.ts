@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { validateRiskConfig } from '../../engine/risk';
 import { compileRule } from '../../engine/rules';
 import type { RiskConfig, RuleAction, SmartRuleDef } from '../../engine/types';
-import { Simulation } from '../../entities';
+import type { Simulation } from '../../entities';
 import { badRequest, notFound } from '../../services/errors';
 import { checkPolicy } from '../../services/policy-service';
 import type { SimDraft } from '../../services/simulator';
@@ -39,7 +39,7 @@ const toRuleDef = (r: z.output<typeof RuleIn>, i: number): SmartRuleDef => ({ id
 /** Simulate a draft policy, rule set or risk configuration against stored proposals. */
 export function simulationsRouter(deps: ApiDeps): Router {
   const r = Router();
-  const { ds, docs, keys, simulator, audit } = deps;
+  const { docs, keys, simulator, audit } = deps;
   const tags = ['Agent policies'];
 
   route(r, docs, keys, {
@@ -80,7 +80,7 @@ export function simulationsRouter(deps: ApiDeps): Router {
     method: 'get', path: '/api/v1/simulations/:id', summary: 'A simulation: progress while it runs, the report when done', tags, scope: 'governance:read',
     responses: { 200: { description: 'The simulation' }, 404: { description: 'Not found' } },
   }, async ({ res, params, principal }) => {
-    const s = await ds.getRepository(Simulation).findOne({ where: { id: params.id, orgId: principal.orgId } });
+    const s = await simulator.get(principal.orgId, params.id);
     if (!s) throw notFound('simulation', params.id);
     res.json(simOut(s));
   });

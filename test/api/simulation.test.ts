@@ -109,6 +109,18 @@ describe('simulation over stored proposals', () => {
     assert.deepEqual(sim.result.flips, flips);
   });
 
+  it('reports a simulation whose process died as failed, instead of running forever', async () => {
+    const r = await s.call('POST', '/api/v1/policies/simulate', { body: { since: new Date(t0).toISOString(), until: new Date(t0 + 10_000).toISOString(), rules: [] } });
+    // The state a killed process leaves behind: still "running", no progress for minutes.
+    await s.core.ds.query(`UPDATE simulations SET status = 'running', "finishedAt" = NULL, "heartbeatAt" = now() - interval '5 minutes' WHERE id = $1`, [r.body.simulation_id]);
+    const polled = await s.call('GET', `/api/v1/simulations/${r.body.simulation_id}`);
+    assert.equal(polled.body.status, 'failed');
+    assert.match(polled.body.error, /interrupted/);
+    const fresh = await s.call('POST', '/api/v1/policies/simulate', { body: { since: new Date(t0).toISOString(), until: new Date(t0 + 10_000).toISOString(), rules: [] } });
+    await s.core.ds.query(`UPDATE simulations SET status = 'running', "heartbeatAt" = now() WHERE id = $1`, [fresh.body.simulation_id]);
+    assert.equal((await s.call('GET', `/api/v1/simulations/${fresh.body.simulation_id}`)).body.status, 'running', 'a simulation with a recent heartbeat is left alone');
+  });
+
   it('answers a small window at once and rejects an empty draft', async () => {
     const r = await s.call('POST', '/api/v1/policies/simulate', { body: { since: new Date(t0).toISOString(), until: new Date(t0 + 100_000).toISOString(), rules: [] } });
     assert.equal(r.status, 200);
