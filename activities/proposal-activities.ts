@@ -138,6 +138,13 @@ export function createProposalActivities(deps: ProposalActivityDeps) {
       return { status };
     },
 
+    /** Audits notifications that could not be delivered after every retry. */
+    async recordNotificationFailure(input: NotifyWorkflowInput): Promise<void> {
+      await audit.append(input.orgId, [
+        { actorType: 'system', actorId: 'workflow', entityType: 'decision', entityId: input.decisionId, action: 'notification.failed', data: { rules: input.notifications.map((n) => n.ruleId ?? n.name ?? null) }, dedupeKey: `${notifyWorkflowId(input.decisionId)}:failed` },
+      ]);
+    },
+
     /** Audits a callback that could not be delivered; the decision stands and can still be read. */
     async recordWebhookFailure(input: WebhookInput): Promise<void> {
       await audit.append(input.orgId, [

@@ -10,5 +10,11 @@ const acts = proxyActivities<ProposalActivities>({
 
 /** Tells people about a decision a rule asked to be notified of. The decision itself is already final or pending elsewhere. */
 export async function notifyWorkflow(input: NotifyWorkflowInput): Promise<NotifyWorkflowResult> {
-  return acts.deliverNotifications(input);
+  try {
+    return await acts.deliverNotifications(input);
+  } catch {
+    // Out of retries (the mail server stayed down for hours): say so in the audit trail rather than fail silently.
+    await acts.recordNotificationFailure(input);
+    return { sent: 0, recipients: [], undelivered: input.notifications.flatMap((n) => n.channels) };
+  }
 }
