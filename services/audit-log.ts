@@ -222,39 +222,87 @@ export class AuditLog {
     });
   }
 
+  /** The organization's records in `seq` order, page by page, in the exact form that was hashed. */
+  async *records(orgId: string, fromSeq = 1, toSeq?: number, pageSize = 5000): AsyncGenerator<SealedRecord[]> {
+    let from = fromSeq;
+    for (;;) {
+      const rows = (await this.ds.query(
+        `SELECT seq, id, at, "actorType", "actorId", "entityType", "entityId", action, data, "prevHash", hash FROM audit_records
+          WHERE "orgId" = $1 AND seq >= $2 ${toSeq !== undefined ? 'AND seq <= $4' : ''} ORDER BY seq LIMIT $3`,
+        toSeq !== undefined ? [orgId, from, pageSize, toSeq] : [orgId, from, pageSize],
+      )) as { seq: string; id: string; at: Date; actorType: string; actorId: string; entityType: string; entityId: string; action: string; data: Record<string, unknown>; prevHash: string; hash: string }[];
+      if (rows.length === 0) return;
+      yield rows.map((r) => ({ orgId, seq: Number(r.seq), id: r.id, at: r.at.toISOString(), actorType: r.actorType, actorId: r.actorId, entityType: r.entityType, entityId: r.entityId, action: r.action, data: r.data, prevHash: r.prevHash, hash: r.hash }));
+      if (rows.length < pageSize) return;
+      from = Number(rows[rows.length - 1].seq) + 1;
+    }
+  }
+
   /**
    * Recomputes an organization's chain from the first record and names the first
    * `seq` whose hash, link or position does not hold.
    */
   async verify(orgId: string): Promise<{ ok: boolean; checked: number; headSeq: number; firstBrokenSeq: number | null; problem: string | null }> {
     const [head] = (await this.ds.query('SELECT seq, hash FROM audit_heads WHERE "orgId" = $1', [orgId])) as { seq: string; hash: string }[];
-    let prev = GENESIS_HASH;
-    let expected = 1;
-    let checked = 0;
-    const page = 5000;
-    for (;;) {
-      const rows = (await this.ds.query(
-        'SELECT seq, id, at, "actorType", "actorId", "entityType", "entityId", action, data, "prevHash", hash FROM audit_records WHERE "orgId" = $1 AND seq >= $2 ORDER BY seq LIMIT $3',
-        [orgId, expected, page],
-      )) as { seq: string; id: string; at: Date; actorType: string; actorId: string; entityType: string; entityId: string; action: string; data: Record<string, unknown>; prevHash: string; hash: string }[];
-      for (const r of rows) {
-        const seq = Number(r.seq);
-        const fail = (problem: string) => ({ ok: false, checked, headSeq: Number(head?.seq ?? 0), firstBrokenSeq: seq, problem });
-        if (seq !== expected) return { ...fail(`seq ${expected} is missing`), firstBrokenSeq: expected };
-        if (r.prevHash !== prev) return fail('prevHash does not match the previous record');
-        const recomputed = recordHash(prev, { orgId, seq, id: r.id, at: r.at.toISOString(), actorType: r.actorType, actorId: r.actorId, entityType: r.entityType, entityId: r.entityId, action: r.action, data: r.data });
-        if (recomputed !== r.hash) return fail('hash does not match the record content');
-        prev = r.hash;
-        expected += 1;
-        checked += 1;
-      }
-      if (rows.length < page) break;
-    }
     const headSeq = Number(head?.seq ?? 0);
-    if (head && (headSeq !== checked || head.hash !== prev)) {
-      return { ok: false, checked, headSeq, firstBrokenSeq: checked + 1, problem: 'records after the last intact one were removed' };
+    const walk = new ChainWalk({ seq: 1, prevHash: GENESIS_HASH });
+    for await (const page of this.records(orgId)) {
+      for (const r of page) {
+        const broken = walk.next(r);
+        if (broken) return { ok: false, checked: walk.checked, headSeq, firstBrokenSeq: broken.seq, problem: broken.problem };
+      }
     }
-    return { ok: true, checked, headSeq, firstBrokenSeq: null, problem: null };
+    if (head && (headSeq !== walk.checked || head.hash !== walk.lastHash)) {
+      return { ok: false, checked: walk.checked, headSeq, firstBrokenSeq: walk.checked + 1, problem: 'records after the last intact one were removed' };
+    }
+    return { ok: true, checked: walk.checked, headSeq, firstBrokenSeq: null, problem: null };
+  }
+}
+
+/**
+ * Checks a chain one record at a time: `seq` follows on, `prevHash` links to the
+ * record before, and `hash` is recomputed from the content. The one check behind
+ * `/audit/verify` and the offline check of an export. A walk that starts at seq 1
+ * starts from the genesis hash; one that starts later (a partial export) trusts its
+ * first record's `prevHash` and checks from there.
+ */
+export class ChainWalk {
+  checked = 0;
+  firstSeq: number | null = null;
+  private expected: number | null = null;
+  private prev = GENESIS_HASH;
+
+  /** `from`: where the chain must start (the whole chain: seq 1 after the genesis hash); omitted, it starts wherever its first record does. */
+  constructor(from?: { seq: number; prevHash: string }) {
+    if (from) {
+      this.expected = from.seq;
+      this.prev = from.prevHash;
+    }
+  }
+
+  get lastHash(): string {
+    return this.prev;
+  }
+
+  get lastSeq(): number | null {
+    return this.expected === null || this.checked === 0 ? null : this.expected - 1;
+  }
+
+  /** Null when the record holds; else the first broken seq and why. */
+  next(r: SealedRecord): { seq: number; problem: string } | null {
+    if (this.expected === null) {
+      this.expected = r.seq;
+      this.prev = r.seq === 1 ? GENESIS_HASH : r.prevHash;
+    }
+    this.firstSeq ??= r.seq;
+    if (r.seq !== this.expected) return { seq: this.expected, problem: `seq ${this.expected} is missing` };
+    if (r.prevHash !== this.prev) return { seq: r.seq, problem: 'prevHash does not match the previous record' };
+    const { hash, prevHash: _prev, ...body } = r;
+    if (recordHash(this.prev, body) !== hash) return { seq: r.seq, problem: 'hash does not match the record content' };
+    this.prev = hash;
+    this.expected += 1;
+    this.checked += 1;
+    return null;
   }
 }
 

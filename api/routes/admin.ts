@@ -226,18 +226,8 @@ export function adminRouter(deps: ApiDeps): Router {
     responses: { 200: { description: 'application/x-ndjson, one audit record per line' } },
   }, async ({ res, query, principal }) => {
     res.status(200).type('application/x-ndjson');
-    const page = 2000;
-    let from = query.from_seq;
-    for (;;) {
-      const rows = await ds.getRepository(AuditRecord).createQueryBuilder('a')
-        .where('a."orgId" = :org AND a.seq >= :from', { org: principal.orgId, from })
-        .andWhere(query.to_seq ? 'a.seq <= :to' : 'TRUE', { to: query.to_seq })
-        .orderBy('a.seq', 'ASC').limit(page).getMany();
-      if (rows.length === 0) break;
-      const chunk = rows.map((a) => JSON.stringify({ orgId: a.orgId, seq: Number(a.seq), id: a.id, at: a.at.toISOString(), actorType: a.actorType, actorId: a.actorId, entityType: a.entityType, entityId: a.entityId, action: a.action, data: a.data, prevHash: a.prevHash, hash: a.hash })).join('\n') + '\n';
-      if (!res.write(chunk)) await new Promise((ok) => res.once('drain', ok));
-      if (rows.length < page) break;
-      from = Number(rows[rows.length - 1].seq) + 1;
+    for await (const page of audit.records(principal.orgId, query.from_seq, query.to_seq, 2000)) {
+      if (!res.write(page.map((rec) => JSON.stringify(rec)).join('\n') + '\n')) await new Promise((ok) => res.once('drain', ok));
     }
     res.end();
   });
