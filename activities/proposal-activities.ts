@@ -26,6 +26,15 @@ export interface ProposalActivityDeps {
   webhooks: WebhookSigner;
 }
 
+export interface DeliveryFailureInput {
+  orgId: string;
+  decisionId: string;
+  kind: 'notification' | 'webhook';
+  data: JsonObject;
+  /** A callback's URL: only its host is recorded (a query string may carry a token). */
+  url?: string;
+}
+
 export interface NotifyTierInput {
   orgId: string;
   decisionId: string;
@@ -138,17 +147,10 @@ export function createProposalActivities(deps: ProposalActivityDeps) {
       return { status };
     },
 
-    /** Audits notifications that could not be delivered after every retry. */
-    async recordNotificationFailure(input: NotifyWorkflowInput): Promise<void> {
+    /** Audits a notice or a callback that gave up after every retry; the decision stands and can still be read. */
+    async recordDeliveryFailure(input: DeliveryFailureInput): Promise<void> {
       await audit.append(input.orgId, [
-        { actorType: 'system', actorId: 'workflow', entityType: 'decision', entityId: input.decisionId, action: 'notification.failed', data: { rules: input.notifications.map((n) => n.ruleId ?? n.name ?? null) }, dedupeKey: `${notifyWorkflowId(input.decisionId)}:failed` },
-      ]);
-    },
-
-    /** Audits a callback that could not be delivered; the decision stands and can still be read. */
-    async recordWebhookFailure(input: WebhookInput): Promise<void> {
-      await audit.append(input.orgId, [
-        { actorType: 'system', actorId: 'workflow', entityType: 'decision', entityId: input.decisionId, action: 'webhook.failed', data: { host: new URL(input.url).host }, dedupeKey: `${proposalWorkflowId(input.decisionId)}:webhook-failed` },
+        { actorType: 'system', actorId: 'workflow', entityType: 'decision', entityId: input.decisionId, action: `${input.kind}.failed`, data: input.url ? { ...input.data, host: new URL(input.url).host } : input.data, dedupeKey: `${input.decisionId}:${input.kind}-failed` },
       ]);
     },
 

@@ -174,15 +174,14 @@ export class DecideService {
       throw e;
     }
     const [rec] = result.sealed;
-    this.deps.metrics?.decisions.inc({ surface: opts.surface, outcome: verdict.outcome });
+    this.deps.metrics?.countDecision(opts.surface, verdict.outcome);
     this.noteOutcome(orgId, proposal.actor.id, row.finalOutcome);
     for (const fn of this.observers) fn(orgId, snapshot, verdict);
 
-    const summary = summaryOf(row, proposal);
-    if (verdict.notify.length) await this.startNotification(orgId, id, verdict, summary);
+    if (verdict.notify.length) await this.startNotification(orgId, id, verdict, summaryOf(row, proposal));
     if (row.status === 'pending' && row.approvalPlan) {
       try {
-        await this.startApproval(row, summary);
+        await this.startApproval(row, summaryOf(row, proposal));
       } catch (e) {
         // Nobody will ever be asked: close it as DENY, audited, rather than leave it hanging.
         await this.failPending(orgId, id, 'WORKFLOW_START_FAILED', (e as Error).message);

@@ -19,18 +19,27 @@ export class Metrics {
   readonly auditCommit = new Histogram({ name: 'arbiter_audit_commit_seconds', help: 'Duration of one group commit (decision rows and audit records)', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [this.registry] });
   readonly workflowStarts = new Counter({ name: 'arbiter_workflow_starts_total', help: 'Workflows started, by kind and result', labelNames: ['kind', 'result'] as const, registers: [this.registry] });
 
-  // One labelled child per (method, route, status class): prom-client hashes labels on every call otherwise.
-  private readonly httpChildren = new Map<string, { observe(v: number): void }>();
+  // Labelled children, cached: prom-client hashes the label object on every call otherwise.
+  private readonly children = new Map<string, { inc(): void } | { observe(v: number): void }>();
+
+  private child<T>(key: string, make: () => T): T {
+    let c = this.children.get(key) as T | undefined;
+    if (!c) {
+      c = make();
+      this.children.set(key, c as { inc(): void });
+    }
+    return c;
+  }
+
+  countDecision(surface: string, outcome: string): void {
+    this.child(`d ${surface} ${outcome}`, () => this.decisions.labels({ surface, outcome })).inc();
+  }
 
   /** Labelled by the matched route pattern, never the raw path: ids must not become label values. */
   observeRequest(method: string, route: string | undefined, status: number, seconds: number): void {
-    const key = `${method} ${route ?? 'unmatched'} ${Math.floor(status / 100)}`;
-    let child = this.httpChildren.get(key);
-    if (!child) {
-      child = this.httpDuration.labels({ method, route: route ?? 'unmatched', status: `${Math.floor(status / 100)}xx` });
-      this.httpChildren.set(key, child);
-    }
-    child.observe(seconds);
+    const r = route ?? 'unmatched';
+    const cls = `${Math.floor(status / 100)}xx`;
+    this.child(`h ${method} ${r} ${cls}`, () => this.httpDuration.labels({ method, route: r, status: cls })).observe(seconds);
   }
 
   constructor(opts: { prefix?: string; defaults?: boolean } = {}) {

@@ -14,7 +14,7 @@ export async function notifyWorkflow(input: NotifyWorkflowInput): Promise<Notify
     return await acts.deliverNotifications(input);
   } catch {
     // Out of retries (the mail server stayed down for hours): say so in the audit trail rather than fail silently.
-    await acts.recordNotificationFailure(input);
+    await acts.recordDeliveryFailure({ orgId: input.orgId, decisionId: input.decisionId, kind: 'notification', data: { rules: input.notifications.map((n) => n.ruleId ?? n.name ?? null) } });
     return { sent: 0, recipients: [], undelivered: input.notifications.flatMap((n) => n.channels) };
   }
 }

@@ -10,10 +10,10 @@ const acts = proxyActivities<ProposalActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
 });
 
-// An agent's endpoint may be down for a while: retry for about an hour, give up on a 4xx.
+// An agent's endpoint may be down for a while: 15 attempts, 1 s doubling to 10 min apart, about an hour in all; a 4xx gives up at once.
 const callbacks = proxyActivities<ProposalActivities>({
   startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '10 minutes', backoffCoefficient: 2, maximumAttempts: 12, nonRetryableErrorTypes: ['WEBHOOK_REJECTED'] },
+  retry: { initialInterval: '1 second', maximumInterval: '10 minutes', backoffCoefficient: 2, maximumAttempts: 15, nonRetryableErrorTypes: ['WEBHOOK_REJECTED'] },
 });
 
 const nowIso = (): string => new Date(Date.now()).toISOString();
@@ -84,7 +84,7 @@ export async function proposalWorkflow(input: ProposalWorkflowInput): Promise<Pr
       await callbacks.deliverWebhook(hook);
     } catch {
       // The decision stands whether or not the agent's endpoint answers; the agent can still read it.
-      await acts.recordWebhookFailure(hook);
+      await acts.recordDeliveryFailure({ orgId: input.orgId, decisionId: input.decisionId, kind: 'webhook', data: {}, url: input.callbackUrl });
     }
   }
   return { decisionId: input.decisionId, outcome, state };

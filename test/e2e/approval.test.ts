@@ -255,6 +255,28 @@ describe('human approval, end to end: email link → page → decision → the a
         if (!delivered) await new Promise((r) => setTimeout(r, 100));
       }
       assert.deepEqual(delivered?.data && { attempt: delivered.data.attempt, status: delivered.data.status }, { attempt: 2, status: 204 });
+
+      // An endpoint that refuses (410) is not retried: the give-up is audited, and the decision stands.
+      const gone = createServer((_req, res) => {
+        res.statusCode = 410;
+        res.end();
+      });
+      await new Promise<void>((ok) => gone.listen(0, '127.0.0.1', ok));
+      try {
+        const goneHost = `127.0.0.1:${(gone.address() as AddressInfo).port}`;
+        const q = await s.call('POST', '/api/v1/governance/propose', { body: transfer({ callback_url: `http://${goneHost}/hook?token=secret`, action: { capability: 'payments.transfer', parameters: { amount: 34, to: 'Gone Ltd' } } }) });
+        const qMail = await smtp.waitFor((m) => m.to === 'alice@example.com' && m.text.includes(q.body.decision_id));
+        assert.equal((await postForm(linkIn(qMail.text), { decision: 'deny' })).status, 200);
+        let failed: { data: { host: string } } | undefined;
+        for (let i = 0; i < 100 && !failed; i++) {
+          failed = (await s.call('GET', `/api/v1/audit?entity_id=${q.body.decision_id}&action=webhook.failed`)).body.data[0];
+          if (!failed) await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.deepEqual(failed?.data, { host: goneHost }, 'only the host is recorded, never the query string');
+        assert.equal((await s.call('GET', `/api/v1/governance/decisions/${q.body.decision_id}`)).body.outcome, 'DENY');
+      } finally {
+        gone.close();
+      }
     } finally {
       hook.close();
     }
