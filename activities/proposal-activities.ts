@@ -1,55 +1,29 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import { IsNull } from 'typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { ApprovalState } from '../engine/approval';
-import { Decision, EmailMessage, User } from '../entities';
-import type { JsonObject } from '../entities/json';
-import type { ApprovalLinks } from '../services/approval-links';
+import { Decision, User } from '../entities';
+import type { ApprovalRecords } from '../services/approval-records';
 import type { AuditLog } from '../services/audit-log';
 import { releaseReservations } from '../services/budget-reservations';
-import { newId } from '../services/ids';
-import type { Mailer } from '../services/mailer';
+import type { Notifier } from '../services/notifier';
+import { presentAction, slackNoticeMessage } from '../services/presenter';
+import { slackChannelOf } from '../services/slack';
 import { SIGNATURE_HEADER } from '../services/webhooks';
 import type { WebhookSigner } from '../services/webhooks';
 import { notifyWorkflowId, proposalWorkflowId } from '../workflows/messages';
-import type { NotifyWorkflowInput, NotifyWorkflowResult, ProposalSummary, WebhookInput } from '../workflows/messages';
-import { approvalEmail } from './approval-email';
+import type { NotifyWorkflowInput, NotifyWorkflowResult, WebhookInput } from '../workflows/messages';
 import { notificationEmail } from './notification-email';
 import { resolveRecipients } from './notification-recipients';
+
+const NOTICE_WORDS: Record<string, string> = { ALLOW: 'was allowed', DENY: 'was denied', REQUIRE_APPROVAL: 'is waiting for approval', ESCALATE: 'was escalated for approval' };
 
 export interface ProposalActivityDeps {
   ds: DataSource;
   audit: AuditLog;
-  mailer: Mailer;
-  links: ApprovalLinks;
-  publicUrl: string;
   webhooks: WebhookSigner;
-}
-
-export interface DeliveryFailureInput {
-  orgId: string;
-  decisionId: string;
-  kind: 'notification' | 'webhook';
-  data: JsonObject;
-  /** A callback's URL: only its host is recorded (a query string may carry a token). */
-  url?: string;
-}
-
-export interface NotifyTierInput {
-  orgId: string;
-  decisionId: string;
-  tier: number;
-  approvers: string[];
-  summary: ProposalSummary;
-  linkTtlSeconds: number;
-}
-
-export interface RecordApprovalEventInput {
-  orgId: string;
-  decisionId: string;
-  event: 'escalated' | 'expired';
-  tier: number;
-  state: ApprovalState;
+  notifier: Notifier;
+  records: ApprovalRecords;
 }
 
 export interface FinalizeDecisionInput {
@@ -60,49 +34,46 @@ export interface FinalizeDecisionInput {
 }
 
 /**
- * The proposal workflow's side effects. Each is idempotent, keyed by workflow
- * and step: a retry never sends a second mail or appends a second audit record.
+ * The proposal workflow's own side effects (notices, the agent's callback, the end of
+ * the decision). Each is idempotent, keyed by workflow and step: a retry never sends a
+ * second message or appends a second audit record.
  */
 export function createProposalActivities(deps: ProposalActivityDeps) {
-  const { ds, audit, mailer, links, publicUrl, webhooks } = deps;
-
-  /**
-   * Sends one mail at most once per key: the row is written first (with whatever
-   * `build` writes beside it), then sent, then marked sent. A retry after a
-   * crash resends the same row; a retry after success sends nothing.
-   */
-  async function sendOnce(orgId: string, key: string, to: string, build: (em: EntityManager) => Promise<{ subject: string; text: string; html: string }>): Promise<'sent' | 'skipped'> {
-    let row = await ds.getRepository(EmailMessage).findOne({ where: { idempotencyKey: key } });
-    if (row?.sentAt) return 'skipped';
-    if (!row) {
-      row = await ds.transaction(async (em) => {
-        const mail = await build(em);
-        const r = em.create(EmailMessage, { id: newId('msg'), orgId, idempotencyKey: key, to, ...mail, transport: mailer.transport, sentAt: null, providerMessageId: null });
-        await em.insert(EmailMessage, r);
-        return r;
-      });
-    }
-    const res = await mailer.send({ to: row.to, subject: row.subject, text: row.text, html: row.html });
-    await ds.getRepository(EmailMessage).update({ id: row.id }, { sentAt: new Date(), providerMessageId: res.messageId });
-    return 'sent';
-  }
+  const { ds, audit, webhooks, notifier, records } = deps;
 
   return {
-    /** Mails the people a NOTIFY rule (or a rule's `notifications`) named, once each, and audits who was told. */
+    /**
+     * Tells the people and Slack channels a NOTIFY rule (or a rule's `notifications`) named,
+     * once each, and audits who was told. Channels that are neither people nor reachable
+     * (Slack off) are reported as undelivered, never dropped silently.
+     */
     async deliverNotifications(input: NotifyWorkflowInput): Promise<NotifyWorkflowResult> {
       const workflowId = notifyWorkflowId(input.decisionId);
       const users = await ds.getRepository(User).find({ where: { orgId: input.orgId, disabledAt: IsNull() } });
-      const { people, undelivered } = resolveRecipients(input.notifications, users);
+      const { people, undelivered: unresolved } = resolveRecipients(input.notifications, users);
       let sent = 0;
       for (const p of people) {
-        const r = await sendOnce(input.orgId, `${workflowId}:${p.email.toLowerCase()}`, p.email, async () => notificationEmail({ summary: input.summary, decisionId: input.decisionId, rules: input.notifications, name: p.name }));
+        const key = { approvalId: workflowId, tier: 0, step: 'notice', recipient: p.email.toLowerCase() };
+        const r = await notifier.email(input.orgId, key, p.email, `${workflowId}:${p.email.toLowerCase()}`, async () => notificationEmail({ summary: input.summary, decisionId: input.decisionId, rules: input.notifications, name: p.name }));
         if (r === 'sent') sent += 1;
       }
-      const recipients = people.map((p) => p.email);
+      const posted: string[] = [];
+      if (notifier.slackEnabled && unresolved.length) {
+        const happened = NOTICE_WORDS[input.summary.outcome] ?? `ended as ${input.summary.outcome}`;
+        const msg = slackNoticeMessage(presentAction(input.summary), { happened, rules: input.notifications.map((n) => n.name ?? n.ruleId ?? 'a rule') });
+        for (const ref of unresolved) {
+          const channel = slackChannelOf(ref);
+          const r = await notifier.slackPost(input.orgId, { approvalId: workflowId, tier: 0, step: 'notice', recipient: channel }, channel, msg);
+          if (r === 'sent') sent += 1;
+          posted.push(channel);
+        }
+      }
+      const undelivered = notifier.slackEnabled ? [] : unresolved;
+      const recipients = [...people.map((p) => p.email), ...posted];
       await audit.append(input.orgId, [
         { actorType: 'system', actorId: 'workflow', entityType: 'decision', entityId: input.decisionId, action: 'notification.sent', data: { recipients, undelivered, rules: input.notifications.map((n) => n.ruleId ?? n.name ?? null) }, dedupeKey: `${workflowId}:sent` },
       ]);
-      if (undelivered.length) log.warn('notification channels not reachable by email', { decisionId: input.decisionId, undelivered });
+      if (undelivered.length) log.warn('notification channels not reachable', { decisionId: input.decisionId, undelivered });
       return { sent, recipients, undelivered };
     },
 
@@ -147,51 +118,6 @@ export function createProposalActivities(deps: ProposalActivityDeps) {
       return { status };
     },
 
-    /** Audits a notice or a callback that gave up after every retry; the decision stands and can still be read. */
-    async recordDeliveryFailure(input: DeliveryFailureInput): Promise<void> {
-      await audit.append(input.orgId, [
-        { actorType: 'system', actorId: 'workflow', entityType: 'decision', entityId: input.decisionId, action: `${input.kind}.failed`, data: input.url ? { ...input.data, host: new URL(input.url).host } : input.data, dedupeKey: `${input.decisionId}:${input.kind}-failed` },
-      ]);
-    },
-
-    /** Mails each approver of a tier a one-time link. */
-    async notifyTier(input: NotifyTierInput): Promise<{ sent: number; skipped: number }> {
-      const workflowId = proposalWorkflowId(input.decisionId);
-      const users = input.approvers.length
-        ? await ds.getRepository(User).createQueryBuilder('u').where('u."orgId" = :org AND u.id IN (:...ids) AND u."disabledAt" IS NULL', { org: input.orgId, ids: input.approvers }).getMany()
-        : [];
-      let sent = 0;
-      let skipped = 0;
-      for (const user of users) {
-        const key = `${workflowId}:tier-${input.tier}:${user.id}`;
-        const r = await sendOnce(input.orgId, key, user.email, async (em) => {
-          // Token and mail row commit together, so a retry resends this very link.
-          const token = await links.issue(em, { orgId: input.orgId, decisionId: input.decisionId, workflowId, approverId: user.id, tier: input.tier, ttlSeconds: input.linkTtlSeconds });
-          return approvalEmail({ publicUrl, token, user, summary: input.summary, decisionId: input.decisionId, tier: input.tier });
-        });
-        if (r === 'sent') sent += 1;
-        else skipped += 1;
-      }
-      const missing = input.approvers.filter((id) => !users.some((u) => u.id === id));
-      await audit.append(input.orgId, [
-        { actorType: 'system', actorId: 'workflow', entityType: 'decision', entityId: input.decisionId, action: 'approval.notified', data: { tier: input.tier, approvers: users.map((u) => u.id), missing }, dedupeKey: `${workflowId}:notified:${input.tier}` },
-      ]);
-      if (users.length === 0) log.warn('approval tier has no reachable approvers', { decisionId: input.decisionId, tier: input.tier });
-      return { sent, skipped };
-    },
-
-    /** Audits an escalation or expiry and keeps the decision's live state for list views. */
-    async recordApprovalEvent(input: RecordApprovalEventInput): Promise<void> {
-      const workflowId = proposalWorkflowId(input.decisionId);
-      await audit.append(
-        input.orgId,
-        [{ actorType: 'system', actorId: 'workflow', entityType: 'decision', entityId: input.decisionId, action: `approval.${input.event}`, data: { fromTier: input.tier, toTier: input.state.tier, status: input.state.status }, dedupeKey: `${workflowId}:${input.event}:${input.tier}` }],
-        async (em) => {
-          await em.update(Decision, { id: input.decisionId, orgId: input.orgId }, { approvalState: input.state as unknown as JsonObject });
-        },
-      );
-    },
-
     /** Persists the end of the approval with its audit record; a second call changes nothing. */
     async finalizeDecision(input: FinalizeDecisionInput): Promise<void> {
       const workflowId = proposalWorkflowId(input.decisionId);
@@ -205,6 +131,7 @@ export function createProposalActivities(deps: ProposalActivityDeps) {
         )) as [unknown[], number];
         // A denied action spends nothing: the budget it held while people decided goes back.
         const released = ended[1] === 1 && input.outcome === 'DENY' ? await releaseReservations(em, input.orgId, input.decisionId) : [];
+        await records.recordEnd(em, workflowId, input.state);
         return [{ actorType: 'system', actorId: 'workflow', entityType: 'decision', entityId: input.decisionId, action: 'decision.finalized', data: { outcome: input.outcome, status: input.state.status, decidedBy, reason: input.state.reason ?? null, ...(released.length ? { released } : {}) }, dedupeKey: `${workflowId}:finalized` }];
       });
     },

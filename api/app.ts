@@ -9,6 +9,8 @@ import { policiesRouter } from './routes/policies';
 import { simulationsRouter } from './routes/simulations';
 import { aegisRouter } from './routes/aegis';
 import { approvalPagesRouter } from './routes/approval-pages';
+import { approvalsRouter } from './routes/approvals';
+import { slackRouter } from './routes/slack';
 import { smartRulesRouter } from './routes/smart-rules';
 import { systemRouter } from './routes/system';
 
@@ -33,7 +35,9 @@ export function createApp(deps: ApiDeps): Express {
   app.use(simulationsRouter(deps));
   app.use(policiesRouter(deps));
   app.use(adminRouter(deps));
+  app.use(approvalsRouter(deps));
   app.use(approvalPagesRouter(deps));
+  app.use(slackRouter(deps));
   app.use((req, _res, next) => {
     next(new AppError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`));
   });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import type { ZodType, z } from 'zod';
-import { AppError } from '../services/errors';
+import { AppError, DomainError } from '../services/errors';
 import type { ApiKeyService, Principal, Scope } from '../services/auth';
 import { hasScope } from '../services/auth';
 import type { ApiDocs, RouteDoc } from './openapi';
@@ -85,14 +85,42 @@ export function requestId(req: Request, res: Response, next: NextFunction): void
   next();
 }
 
-/** The one error handler: AppErrors speak; anything else is a 500 that says nothing internal. */
+/** HTTP status of each domain code; a code not listed is a 409 (the request conflicts with the state). */
+const STATUS_OF: Record<string, number> = {
+  VALIDATION_FAILED: 400,
+  REASON_REQUIRED: 400,
+  CONDITIONAL_NOT_ALLOWED: 400,
+  CONDITIONS_REQUIRED: 400,
+  DELEGATE_INVALID: 400,
+  UNAUTHENTICATED: 401,
+  SELF_APPROVAL: 403,
+  NOT_AN_APPROVER: 403,
+  NOT_PROPOSER: 403,
+  NOT_A_PERSON: 403,
+  USER_DISABLED: 403,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  NOT_PENDING: 409,
+  ALREADY_DECIDED: 409,
+  SLACK_NOT_CONFIGURED: 503,
+  APPROVAL_UNAVAILABLE: 503,
+};
+
+/** The status an error answers with: its own for an AppError, the code's for a DomainError, else 500. */
+export function statusOf(err: unknown): number {
+  if (err instanceof AppError) return err.status;
+  if (err instanceof DomainError) return STATUS_OF[err.code] ?? 409;
+  return 500;
+}
+
+/** The one error handler: domain errors speak; anything else is a 500 that says nothing internal. */
 export function errorHandler(log: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const requestId = res.locals.requestId as string | undefined;
     let status = 500;
     let body: { code: string; message: string; field?: string; details?: unknown } = { code: 'INTERNAL', message: 'internal error' };
-    if (err instanceof AppError) {
-      status = err.status;
+    if (err instanceof DomainError) {
+      status = statusOf(err);
       body = { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}), ...(err.details !== undefined ? { details: err.details } : {}) };
     } else if (isBodyParserError(err)) {
       status = err.status;

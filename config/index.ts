@@ -31,6 +31,15 @@ const schema = z.object({
     .string()
     .default('*')
     .transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)),
+  /** Slack: the bot token (xoxb-…). Unset: Slack is off and approvers are reached by email only. */
+  SLACK_BOT_TOKEN: z.string().min(1).optional(),
+  /** Slack: the app's signing secret, which checks every POST to /slack/interactions. */
+  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  /** Slack's Web API base URL (the client's `slackApiUrl`); change it only to talk to a stand-in. */
+  SLACK_API_URL: z.string().url().optional(),
+  /** Per-call timeout of the Slack client, and its own retries on network errors and 5xx. */
+  SLACK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  SLACK_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   /** An OpenAI-compatible chat-completions base URL used to turn prose into policy YAML. */
   LLM_BASE_URL: z.string().url().optional(),
   LLM_API_KEY: z.string().optional(),

@@ -18,15 +18,32 @@ export interface ApprovalPlan {
   proposerId: string;
   /** A single deny ends the approval (the default). */
   denyEndsIt: boolean;
+  /** Approvers may approve with conditions (gate reviews); a proposal's approval may not. */
+  allowConditional?: boolean;
+  /**
+   * Reminders before each tier's deadline, in seconds before it. Unset: halfway through
+   * the tier and 10 minutes before its end (each only when it falls inside the tier).
+   * An empty list sends none.
+   */
+  remindBeforeSeconds?: number[];
 }
 
-export type ApprovalStatus = 'PENDING' | 'APPROVED' | 'DENIED' | 'EXPIRED' | 'WITHDRAWN' | 'WAIVED';
+/** CONDITIONAL: approved, with conditions an approver attached (gates); it allows like APPROVED. */
+export type ApprovalStatus = 'PENDING' | 'APPROVED' | 'CONDITIONAL' | 'DENIED' | 'EXPIRED' | 'WITHDRAWN' | 'WAIVED';
+
+/** What a person may answer. `conditional` only where the plan allows it. */
+export type VoteChoice = 'approve' | 'deny' | 'conditional';
 
 export interface ApprovalVote {
+  /** Who voted. */
   approverId: string;
   tier: number;
   at: string;
   comment?: string;
+  /** The absent approver a delegate voted for; the vote counts as theirs. */
+  onBehalfOf?: string;
+  /** Conditions of a conditional approval. */
+  conditions?: string[];
 }
 
 export interface ApprovalState {
@@ -38,10 +55,25 @@ export interface ApprovalState {
   decidedBy: string[];
   endedAt?: string;
   reason?: string;
+  /** Conditions attached by conditional approvals, in the order given. */
+  conditions?: string[];
   history: { at: string; event: string; by?: string; tier: number; detail?: string }[];
 }
 
-export type DecisionProblem = { code: 'NOT_PENDING' | 'SELF_APPROVAL' | 'NOT_AN_APPROVER' | 'ALREADY_DECIDED'; message: string };
+export type DecisionProblem = {
+  code: 'NOT_PENDING' | 'SELF_APPROVAL' | 'NOT_AN_APPROVER' | 'ALREADY_DECIDED' | 'CONDITIONAL_NOT_ALLOWED' | 'CONDITIONS_REQUIRED';
+  message: string;
+};
+
+/** One person's answer. `onBehalfOf` names the absent approver a delegate answers for. */
+export interface VoteRequest {
+  approverId: string;
+  decision: VoteChoice;
+  onBehalfOf?: string;
+  /** Admins may decide at any tier. */
+  isAdmin?: boolean;
+  conditions?: string[];
+}
 
 /** Something an approval event may not do now. */
 export type ApprovalProblem = { code: 'NOT_PENDING' | 'NOT_PROPOSER' | 'REASON_REQUIRED' | 'SELF_APPROVAL'; message: string };
@@ -61,31 +93,59 @@ export function eligibleApprovers(plan: ApprovalPlan, state: ApprovalState): Set
 
 /**
  * Null when this person may decide now; else why not: NOT_PENDING, SELF_APPROVAL
- * (the proposer, admin or not), NOT_AN_APPROVER (not eligible at this tier and
- * not an admin), ALREADY_DECIDED (this person was already counted).
+ * (the proposer, admin or not, and never as anyone's delegate), NOT_AN_APPROVER (neither
+ * they nor the person they stand in for is eligible at this tier, and not an admin),
+ * ALREADY_DECIDED (this person, or the one they stand in for, was already counted),
+ * CONDITIONAL_NOT_ALLOWED / CONDITIONS_REQUIRED for a conditional approval.
  */
-export function checkDecision(plan: ApprovalPlan, state: ApprovalState, d: { approverId: string; decision: 'approve' | 'deny'; isAdmin?: boolean }): DecisionProblem | null {
+export function checkDecision(plan: ApprovalPlan, state: ApprovalState, d: VoteRequest): DecisionProblem | null {
   if (state.status !== 'PENDING') return { code: 'NOT_PENDING', message: `the approval is no longer pending (${state.status})` };
-  if (d.approverId === plan.proposerId) return { code: 'SELF_APPROVAL', message: 'the proposer of an action cannot decide on it' };
-  if (!d.isAdmin && !eligibleApprovers(plan, state).has(d.approverId)) return { code: 'NOT_AN_APPROVER', message: 'you are not an approver of this action at its current tier' };
-  if (state.approvals.some((v) => v.approverId === d.approverId) || state.denials.some((v) => v.approverId === d.approverId)) {
+  if (d.approverId === plan.proposerId || d.onBehalfOf === plan.proposerId) {
+    return { code: 'SELF_APPROVAL', message: 'the proposer of an action cannot decide on it, not even as a delegate' };
+  }
+  if (d.decision === 'conditional') {
+    if (!plan.allowConditional) return { code: 'CONDITIONAL_NOT_ALLOWED', message: 'this approval takes approve or deny only' };
+    if (!d.conditions?.some((c) => typeof c === 'string' && c.trim())) {
+      return { code: 'CONDITIONS_REQUIRED', message: 'a conditional approval names its conditions' };
+    }
+  }
+  const counted = d.onBehalfOf ?? d.approverId;
+  if (!d.isAdmin && !eligibleApprovers(plan, state).has(counted)) {
+    return { code: 'NOT_AN_APPROVER', message: 'you are not an approver of this action at its current tier' };
+  }
+  const voted = new Set([...state.approvals, ...state.denials].flatMap((v) => [v.approverId, v.onBehalfOf ?? v.approverId]));
+  if (voted.has(d.approverId) || voted.has(counted)) {
     return { code: 'ALREADY_DECIDED', message: 'you have already decided on this action' };
   }
   return null;
 }
 
+const HISTORY_EVENT: Record<VoteChoice, string> = { approve: 'APPROVED_BY', deny: 'DENIED_BY', conditional: 'CONDITIONAL_BY' };
+
 /**
- * Records an approve or deny. Approvals count per distinct approver across
- * tiers; reaching the current tier's quorum approves. A deny ends it as DENIED
- * when `plan.denyEndsIt`, else it is only recorded.
+ * Records an approve, conditional approve or deny. Approvals (conditional ones too) count
+ * once per approver they stand for, across tiers; reaching the current tier's quorum
+ * approves, as CONDITIONAL when any counted approval carried conditions. A deny ends it
+ * as DENIED when `plan.denyEndsIt`, else it is only recorded.
  *
  * @throws Error `CODE: message` when {@link checkDecision} refuses the decision.
  */
-export function applyDecision(plan: ApprovalPlan, state: ApprovalState, d: { approverId: string; decision: 'approve' | 'deny'; atIso: string; comment?: string; isAdmin?: boolean }): ApprovalState {
+export function applyDecision(plan: ApprovalPlan, state: ApprovalState, d: VoteRequest & { atIso: string; comment?: string }): ApprovalState {
   const problem = checkDecision(plan, state, d);
   if (problem) throw new Error(`${problem.code}: ${problem.message}`);
-  const vote: ApprovalVote = { approverId: d.approverId, tier: state.tier, at: d.atIso, ...(d.comment ? { comment: d.comment } : {}) };
-  const history = [...state.history, { at: d.atIso, event: d.decision === 'approve' ? 'APPROVED_BY' : 'DENIED_BY', by: d.approverId, tier: state.tier, ...(d.comment ? { detail: d.comment } : {}) }];
+  const conditions = d.decision === 'conditional' ? (d.conditions ?? []).map((c) => c.trim()).filter(Boolean) : [];
+  const vote: ApprovalVote = {
+    approverId: d.approverId,
+    tier: state.tier,
+    at: d.atIso,
+    ...(d.comment ? { comment: d.comment } : {}),
+    ...(d.onBehalfOf ? { onBehalfOf: d.onBehalfOf } : {}),
+    ...(conditions.length ? { conditions } : {}),
+  };
+  const detail = [d.comment, d.onBehalfOf ? `for ${d.onBehalfOf}` : '', conditions.length ? `conditions: ${conditions.join('; ')}` : '']
+    .filter(Boolean)
+    .join(' | ');
+  const history = [...state.history, { at: d.atIso, event: HISTORY_EVENT[d.decision], by: d.approverId, tier: state.tier, ...(detail ? { detail } : {}) }];
   if (d.decision === 'deny') {
     const denials = [...state.denials, vote];
     if (!plan.denyEndsIt) return { ...state, denials, history };
@@ -93,14 +153,18 @@ export function applyDecision(plan: ApprovalPlan, state: ApprovalState, d: { app
   }
   const approvals = [...state.approvals, vote];
   const quorum = Math.max(1, plan.tiers[state.tier - 1]?.quorum ?? 1);
-  const distinct = new Set(approvals.map((v) => v.approverId)).size;
+  const distinct = new Set(approvals.map((v) => v.onBehalfOf ?? v.approverId)).size;
   const approved = distinct >= quorum;
+  const allConditions = [...(state.conditions ?? []), ...conditions];
   return {
     ...state,
     approvals,
     history,
     decidedBy: approvals.map((v) => v.approverId),
-    ...(approved ? { status: 'APPROVED' as const, endedAt: d.atIso, reason: 'QUORUM_REACHED' } : {}),
+    ...(allConditions.length ? { conditions: allConditions } : {}),
+    ...(approved
+      ? { status: allConditions.length ? ('CONDITIONAL' as const) : ('APPROVED' as const), endedAt: d.atIso, reason: 'QUORUM_REACHED' }
+      : {}),
   };
 }
 
@@ -154,8 +218,36 @@ export function applyWaive(plan: ApprovalPlan, state: ApprovalState, w: { by: st
   return { ...state, status: 'WAIVED', endedAt: w.atIso, reason: 'WAIVED', decidedBy: [...state.decidedBy, w.by], history: [...state.history, { at: w.atIso, event: 'WAIVED', by: w.by, tier: state.tier, detail: w.reason }] };
 }
 
-/** ALLOW only for approved or waived; every other end is DENY (fail closed); null while pending. */
+/** ALLOW only for approved (with or without conditions) or waived; every other end is DENY (fail closed); null while pending. */
 export function finalOutcome(state: ApprovalState): 'ALLOW' | 'DENY' | null {
   if (state.status === 'PENDING') return null;
-  return state.status === 'APPROVED' || state.status === 'WAIVED' ? 'ALLOW' : 'DENY';
+  return state.status === 'APPROVED' || state.status === 'CONDITIONAL' || state.status === 'WAIVED' ? 'ALLOW' : 'DENY';
+}
+
+/** When the current tier began (its STARTED or ESCALATED event), as epoch ms. */
+export function tierStartedAt(state: ApprovalState): number {
+  const ev = [...state.history].reverse().find((h) => (h.event === 'STARTED' || h.event === 'ESCALATED') && h.tier === state.tier);
+  return Date.parse(ev?.at ?? state.history[0]?.at ?? '');
+}
+
+/** The current tier's deadline as an ISO string (when silence escalates or expires it). */
+export function tierDeadline(plan: ApprovalPlan, state: ApprovalState): string | null {
+  const started = tierStartedAt(state);
+  const spec = plan.tiers[state.tier - 1];
+  if (!spec || Number.isNaN(started)) return null;
+  return new Date(started + spec.timeoutSeconds * 1000).toISOString();
+}
+
+const TEN_MINUTES = 600;
+
+/**
+ * Seconds after a tier starts at which its approvers are reminded, ascending and
+ * distinct, each strictly inside the tier: the plan's `remindBeforeSeconds`, or by
+ * default halfway and 10 minutes before the deadline.
+ */
+export function reminderOffsets(plan: ApprovalPlan, tier: number): number[] {
+  const timeout = plan.tiers[tier - 1]?.timeoutSeconds ?? 0;
+  const before = plan.remindBeforeSeconds ?? [Math.floor(timeout / 2), TEN_MINUTES];
+  const at = before.filter((b) => Number.isFinite(b) && b > 0 && b < timeout).map((b) => timeout - b);
+  return [...new Set(at)].sort((a, b) => a - b);
 }

@@ -13,8 +13,13 @@ export class ApprovalToken {
   @Column({ type: 'text' })
   orgId: string;
 
+  /** The approval's subject (a decision id for proposals). */
   @Column({ type: 'text' })
   decisionId: string;
+
+  /** The approval the link votes on; null for links issued before approvals had their own rows. */
+  @Column({ type: 'text', nullable: true })
+  approvalId: string | null;
 
   @Column({ type: 'text' })
   workflowId: string;

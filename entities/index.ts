@@ -13,3 +13,5 @@ export { Policy, PolicyVersion, PolicyException } from './policy';
 export { Counter } from './counter';
 export { RuleStat } from './rule-stat';
 export { Simulation } from './simulation';
+export { Approval } from './approval';
+export { Delivery } from './delivery';

@@ -19,6 +19,20 @@ export class User {
   @Column({ type: 'text', nullable: true })
   slackUserId: string | null;
 
+  /** When Slack was asked for this person's id by email (`users.lookupByEmail`), found or not: asked once. */
+  @Column({ type: 'timestamptz', nullable: true })
+  slackLookedUpAt: Date | null;
+
+  /** Out of office: while `delegateFrom <= now < delegateUntil`, this person's approvals go to the delegate. */
+  @Column({ type: 'text', nullable: true })
+  delegateId: string | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  delegateFrom: Date | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  delegateUntil: Date | null;
+
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   roles: string[];
 

@@ -1,4 +1,5 @@
-// Prints the SQL that would bring an empty database to the entities' schema: the body of a new migration.
+// Prints the SQL that brings the schema of the existing migrations to the entities' schema: the body of a new migration.
+// (On an empty migration list it is the whole schema.)
 import { createDataSource, ensureDatabase, dropDatabase } from '../entities/data-source';
 
 async function main(): Promise<void> {
@@ -6,6 +7,7 @@ async function main(): Promise<void> {
   await ensureDatabase(url);
   const ds = createDataSource(url);
   await ds.initialize();
+  await ds.runMigrations({ transaction: 'each' });
   const sql = await ds.driver.createSchemaBuilder().log();
   for (const q of sql.upQueries) console.log(`    await q.query(${JSON.stringify(q.query)});`);
   await ds.destroy();

@@ -1,4 +1,5 @@
 import type { Core } from './core';
+import { ApprovalService } from './approvals';
 import { DecideService } from './decide';
 import { PolicyCompiler } from './policy-compiler';
 import { PolicyDecisionExtension, registerPolicyLoader } from './policy-layer';
@@ -9,6 +10,7 @@ import type { WorkflowGateway } from './workflow-gateway';
 
 export interface AppServices {
   decide: DecideService;
+  approvals: ApprovalService;
   policies: PolicyService;
   compiler: PolicyCompiler;
   ruleStats: RuleStats;
@@ -25,6 +27,7 @@ export function buildAppServices(core: Core, workflows: WorkflowGateway): AppSer
     audit: core.audit,
     store: core.store,
     workflows,
+    records: core.records,
     metrics: core.metrics,
     approvals: { tier1TimeoutSeconds: config.APPROVAL_TIER1_TIMEOUT_SECONDS, tier2TimeoutSeconds: config.APPROVAL_TIER2_TIMEOUT_SECONDS, quorum: config.APPROVAL_QUORUM },
   });
@@ -37,6 +40,7 @@ export function buildAppServices(core: Core, workflows: WorkflowGateway): AppSer
   decide.observe((orgId, snapshot, verdict) => ruleStats.record(orgId, snapshot.ruleDefs.map((r) => r.id), verdict));
   return {
     decide,
+    approvals: new ApprovalService({ ds: core.ds, audit: core.audit, workflows, people: core.people, links: core.links, records: core.records, publicUrl: config.PUBLIC_URL }),
     policies: new PolicyService(core.ds, core.audit, core.store),
     compiler: new PolicyCompiler(config.LLM_BASE_URL ? { baseUrl: config.LLM_BASE_URL, apiKey: config.LLM_API_KEY, model: config.LLM_MODEL } : null),
     ruleStats,

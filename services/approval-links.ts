@@ -10,6 +10,8 @@ export interface LinkGrant {
   tokenId: string;
   orgId: string;
   decisionId: string;
+  /** The approval voted on (null only for links issued before approvals had rows). */
+  approvalId: string | null;
   workflowId: string;
   approverId: string;
   tier: number;
@@ -29,12 +31,12 @@ export class ApprovalLinks {
   }
 
   /** Issues a link token inside the caller's transaction. */
-  async issue(em: EntityManager, g: Omit<LinkGrant, 'tokenId'> & { ttlSeconds: number; now?: Date }): Promise<string> {
+  async issue(em: EntityManager, g: Omit<LinkGrant, 'tokenId' | 'approvalId'> & { approvalId?: string | null; ttlSeconds: number; now?: Date }): Promise<string> {
     const id = newId('apt');
     const secret = randomBytes(24).toString('base64url');
     const expiresAt = new Date((g.now ?? new Date()).getTime() + g.ttlSeconds * 1000);
     expiresAt.setMilliseconds(0);
-    await em.insert(ApprovalToken, { id, orgId: g.orgId, decisionId: g.decisionId, workflowId: g.workflowId, approverId: g.approverId, tier: g.tier, secretHash: sha256(secret), expiresAt, usedAt: null });
+    await em.insert(ApprovalToken, { id, orgId: g.orgId, decisionId: g.decisionId, approvalId: g.approvalId ?? null, workflowId: g.workflowId, approverId: g.approverId, tier: g.tier, secretHash: sha256(secret), expiresAt, usedAt: null });
     return `${id}.${secret}.${this.sign(id, secret, g.decisionId, g.approverId, g.tier, expiresAt)}`;
   }
 
@@ -52,7 +54,7 @@ export class ApprovalLinks {
     }
     if (row.usedAt) return { ok: false, problem: 'TOKEN_USED' };
     if (row.expiresAt.getTime() <= Date.now()) return { ok: false, problem: 'TOKEN_EXPIRED' };
-    return { ok: true, grant: { tokenId: row.id, orgId: row.orgId, decisionId: row.decisionId, workflowId: row.workflowId, approverId: row.approverId, tier: row.tier }, expiresAt: row.expiresAt };
+    return { ok: true, grant: { tokenId: row.id, orgId: row.orgId, decisionId: row.decisionId, approvalId: row.approvalId, workflowId: row.workflowId, approverId: row.approverId, tier: row.tier }, expiresAt: row.expiresAt };
   }
 
   /** Marks the token used; false when another request used it first. */

@@ -12,6 +12,10 @@ import { Metrics } from './metrics';
 import type { Mailer } from './mailer';
 import { PolicyStore } from './policy-store';
 import { WebhookSigner } from './webhooks';
+import { ApprovalRecords } from './approval-records';
+import { Notifier } from './notifier';
+import { People } from './people';
+import { SlackGateway } from './slack';
 
 /** The pieces both the API and the worker are built from. */
 export interface Core {
@@ -25,6 +29,11 @@ export interface Core {
   mailer: Mailer;
   metrics: Metrics;
   webhooks: WebhookSigner;
+  /** Slack's Web API, when SLACK_BOT_TOKEN is set. */
+  slack: SlackGateway | null;
+  people: People;
+  notifier: Notifier;
+  records: ApprovalRecords;
   /** The admin key created on this start (first run only), to print once. */
   createdAdminKey: string | null;
   close(): Promise<void>;
@@ -58,6 +67,10 @@ export async function createCore(config: Config, opts: { log?: Logger; migrate?:
   const secret = config.APPROVAL_LINK_SECRET ?? (await readSetting(ds, 'approval_link_secret'));
   if (!secret) throw new Error('approval link secret missing: start the API once (it creates one) or set APPROVAL_LINK_SECRET');
   const store = new PolicyStore(ds, config.DATABASE_URL);
+  const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM });
+  const slack = config.SLACK_BOT_TOKEN
+    ? new SlackGateway({ token: config.SLACK_BOT_TOKEN, apiUrl: config.SLACK_API_URL, timeoutMs: config.SLACK_TIMEOUT_MS, retries: config.SLACK_RETRIES })
+    : null;
   return {
     config,
     log,
@@ -66,7 +79,11 @@ export async function createCore(config: Config, opts: { log?: Logger; migrate?:
     keys: new ApiKeyService(ds),
     store,
     links: new ApprovalLinks(ds, secret),
-    mailer: createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM }),
+    mailer,
+    slack,
+    people: new People(ds, slack),
+    notifier: new Notifier(ds, mailer, slack),
+    records: new ApprovalRecords(ds),
     metrics,
     webhooks: new WebhookSigner(secret),
     createdAdminKey,

@@ -6,6 +6,7 @@ import type { Layer } from '../engine/evaluate';
 import type { ActorHistory, Outcome, Proposal, Verdict } from '../engine/types';
 import { Decision, User } from '../entities';
 import type { BudgetReservation } from '../entities';
+import type { ApprovalRecords } from './approval-records';
 import type { AuditLog } from './audit-log';
 import type { Metrics } from './metrics';
 import type { Principal } from './auth';
@@ -68,7 +69,7 @@ export class DecideService {
   private readonly observers: ((orgId: string, snapshot: PolicySnapshot, verdict: Verdict) => void)[] = [];
 
   constructor(
-    private readonly deps: { ds: DataSource; audit: AuditLog; store: PolicyStore; workflows: WorkflowGateway; approvals: ApprovalDefaults; metrics?: Metrics },
+    private readonly deps: { ds: DataSource; audit: AuditLog; store: PolicyStore; workflows: WorkflowGateway; records: ApprovalRecords; approvals: ApprovalDefaults; metrics?: Metrics },
   ) {}
 
   use(ext: DecisionExtension): void {
@@ -164,6 +165,14 @@ export class DecideService {
             reservations: !finalNow && reserved.length ? JSON.stringify(reserved) : null,
             idempotencyKey: row.idempotencyKey, requestHash: row.requestHash, auditRef: row.auditRef, auditSeq: row.auditSeq, auditHash: row.auditHash, createdAt: row.createdAt,
           });
+          if (!finalNow && row.approvalPlan) {
+            // The approval is its own subject from the start: links, deliveries and queues key on it.
+            const a = this.deps.records.newRow({ orgId, subjectType: 'decision', subjectId: id, workflowId: row.workflowId as string, plan: row.approvalPlan as unknown as ApprovalPlan, summary: summaryOf(row, proposal), at: row.createdAt });
+            deferred.add('approvals', {
+              id: a.id, orgId: a.orgId, subjectType: a.subjectType, subjectId: a.subjectId, workflowId: a.workflowId, proposerId: a.proposerId,
+              plan: JSON.stringify(a.plan), state: JSON.stringify(a.state), status: a.status, summary: JSON.stringify(a.summary), createdAt: a.createdAt, updatedAt: a.updatedAt,
+            });
+          }
         },
       );
     } catch (e) {
@@ -323,5 +332,5 @@ function isUniqueViolation(e: unknown): boolean {
 
 /** What the approval and notification mails show about a decision. */
 function summaryOf(row: Decision, proposal: Proposal): ProposalSummary {
-  return { capability: row.capability, actorId: row.actorId, actorType: row.actorType, riskScore: row.riskScore, reason: row.reason, outcome: row.outcome, parameters: proposal.action.parameters, environment: proposal.environment };
+  return { capability: row.capability, actorId: row.actorId, actorType: row.actorType, riskScore: row.riskScore, reason: row.reason, outcome: row.outcome, parameters: proposal.action.parameters, environment: proposal.environment, ...(proposal.reasoning ? { reasoning: proposal.reasoning } : {}) };
 }

@@ -1,17 +1,33 @@
 /**
- * An error a caller can act on: a stable UPPER_SNAKE code, an HTTP status, and
- * the field it is about. The API's one error handler renders these; anything
- * else is a 500 that says nothing internal.
+ * A refusal in the domain's words: a stable UPPER_SNAKE code, a message for
+ * people, and the field it is about. Services throw these; `api/` maps each code
+ * to a status and each surface renders it in its own envelope.
  */
-export class AppError extends Error {
+export class DomainError extends Error {
   constructor(
-    readonly status: number,
     readonly code: string,
     message: string,
     readonly field?: string,
     readonly details?: unknown,
   ) {
     super(message);
+    this.name = 'DomainError';
+  }
+}
+
+/**
+ * A DomainError that already knows its HTTP status (older services and the
+ * HTTP layer itself). New services throw DomainError and let `api/` decide.
+ */
+export class AppError extends DomainError {
+  constructor(
+    readonly status: number,
+    code: string,
+    message: string,
+    field?: string,
+    details?: unknown,
+  ) {
+    super(code, message, field, details);
     this.name = 'AppError';
   }
 }

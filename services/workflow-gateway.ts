@@ -3,23 +3,15 @@ import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { ApprovalState } from '../engine/approval';
-import { decideUpdate, NOTIFY_WORKFLOW_TYPE, notifyWorkflowId, PROPOSAL_WORKFLOW_TYPE, proposalWorkflowId, stateQuery, waiveUpdate, withdrawSignal } from '../workflows/messages';
+import { decideUpdate, NOTIFY_WORKFLOW_TYPE, notifyWorkflowId, PROPOSAL_WORKFLOW_TYPE, proposalWorkflowId, stateQuery, waiveUpdate, withdrawUpdate } from '../workflows/messages';
 import type { DecideInput, DecideResult, NotifyWorkflowInput, ProposalWorkflowInput, WaiveInput, WithdrawInput } from '../workflows/messages';
-import { AppError } from './errors';
-
-/** Update rejections a caller can act on, mapped to HTTP statuses. */
-const REJECTION_STATUS: Record<string, number> = {
-  NOT_PENDING: 409,
-  SELF_APPROVAL: 403,
-  NOT_AN_APPROVER: 403,
-  ALREADY_DECIDED: 409,
-  REASON_REQUIRED: 400,
-};
+import { DomainError } from './errors';
 
 /**
- * The API's and services' one door to Temporal: start a proposal workflow,
- * deliver decisions as updates (the caller learns at once whether it counted),
- * read one execution's live state.
+ * The API's and services' one door to Temporal: start workflows, deliver votes
+ * as updates (the caller learns at once whether it counted: a refusal comes back
+ * from the update's validator as a DomainError with the engine's code), read one
+ * execution's live state and history.
  */
 export class WorkflowGateway {
   constructor(private readonly client: Client, private readonly taskQueue: string) {}
@@ -43,15 +35,15 @@ export class WorkflowGateway {
   }
 
   async decide(workflowId: string, input: DecideInput): Promise<DecideResult> {
-    return this.update(workflowId, () => this.client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [input] }));
+    return this.update(() => this.client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [input] }));
   }
 
   async waive(workflowId: string, input: WaiveInput): Promise<DecideResult> {
-    return this.update(workflowId, () => this.client.workflow.getHandle(workflowId).executeUpdate(waiveUpdate, { args: [input] }));
+    return this.update(() => this.client.workflow.getHandle(workflowId).executeUpdate(waiveUpdate, { args: [input] }));
   }
 
-  async withdraw(workflowId: string, input: WithdrawInput): Promise<void> {
-    await this.client.workflow.getHandle(workflowId).signal(withdrawSignal, input);
+  async withdraw(workflowId: string, input: WithdrawInput): Promise<DecideResult> {
+    return this.update(() => this.client.workflow.getHandle(workflowId).executeUpdate(withdrawUpdate, { args: [input] }));
   }
 
   async state(workflowId: string): Promise<ApprovalState> {
@@ -68,15 +60,15 @@ export class WorkflowGateway {
     }));
   }
 
-  private async update(workflowId: string, run: () => Promise<DecideResult>): Promise<DecideResult> {
+  private async update(run: () => Promise<DecideResult>): Promise<DecideResult> {
     try {
       return await run();
     } catch (e) {
       if (e instanceof WorkflowUpdateFailedError && e.cause instanceof ApplicationFailure) {
-        const code = e.cause.type ?? 'UPDATE_REJECTED';
-        throw new AppError(REJECTION_STATUS[code] ?? 409, code, e.cause.message);
+        throw new DomainError(e.cause.type ?? 'UPDATE_REJECTED', e.cause.message);
       }
-      if (e instanceof WorkflowNotFoundError) throw new AppError(409, 'NOT_PENDING', 'the approval is no longer pending');
+      // The workflow has completed: whatever it was, it is no longer pending.
+      if (e instanceof WorkflowNotFoundError) throw new DomainError('NOT_PENDING', 'the approval is no longer pending');
       throw e;
     }
   }

@@ -1,9 +1,10 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { WorkerOptions } from '@temporalio/worker';
+import { createApprovalActivities } from '../activities/approval-activities';
 import { createProposalActivities } from '../activities/proposal-activities';
 import type { Core } from '../services/core';
 
-/** Builds a worker for the proposal workflow with its activities wired to `core`. */
+/** Builds a worker for the approval workflows with their activities wired to `core`. */
 export async function buildWorker(core: Core, opts: { connection?: NativeConnection; taskQueue?: string; workflowBundle?: WorkerOptions['workflowBundle'] } = {}): Promise<Worker> {
   const connection = opts.connection ?? (await NativeConnection.connect({ address: core.config.TEMPORAL_ADDRESS }));
   return Worker.create({
@@ -11,6 +12,9 @@ export async function buildWorker(core: Core, opts: { connection?: NativeConnect
     namespace: core.config.TEMPORAL_NAMESPACE,
     taskQueue: opts.taskQueue ?? core.config.TEMPORAL_TASK_QUEUE,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-    activities: createProposalActivities({ ds: core.ds, audit: core.audit, mailer: core.mailer, links: core.links, publicUrl: core.config.PUBLIC_URL, webhooks: core.webhooks }),
+    activities: {
+      ...createApprovalActivities({ ds: core.ds, audit: core.audit, links: core.links, publicUrl: core.config.PUBLIC_URL, notifier: core.notifier, people: core.people, records: core.records }),
+      ...createProposalActivities({ ds: core.ds, audit: core.audit, webhooks: core.webhooks, notifier: core.notifier, records: core.records }),
+    },
   });
 }

@@ -3,7 +3,7 @@
  * Pure definitions, imported by the workflow, the activities and the API alike.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ApprovalPlan, ApprovalState } from '../engine/approval';
+import type { ApprovalPlan, ApprovalState, VoteChoice } from '../engine/approval';
 
 export const PROPOSAL_WORKFLOW_TYPE = 'proposalWorkflow';
 
@@ -12,6 +12,7 @@ export function proposalWorkflowId(decisionId: string): string {
   return `proposal-${decisionId}`;
 }
 
+/** What the action is, as mail, Slack and pages show it (the presenter's input). */
 export interface ProposalSummary {
   capability: string;
   actorId: string;
@@ -21,6 +22,8 @@ export interface ProposalSummary {
   outcome: string;
   parameters: Record<string, unknown>;
   environment?: string;
+  /** The agent's own account of why. */
+  reasoning?: string;
 }
 
 export const NOTIFY_WORKFLOW_TYPE = 'notifyWorkflow';
@@ -74,14 +77,21 @@ export interface ProposalWorkflowResult {
   state: ApprovalState;
 }
 
+/** How a vote arrived. */
+export type VoteChannel = 'email' | 'api' | 'slack' | 'console';
+
 export interface DecideInput {
+  /** Who votes (a person id, or `key:<id>` for an admin key without a person). */
   approverId: string;
-  decision: 'approve' | 'deny';
+  decision: VoteChoice;
   comment?: string;
+  /** Conditions of a `conditional` approval. */
+  conditions?: string[];
+  /** The absent approver a delegate votes for. */
+  onBehalfOf?: string;
   /** Admins may decide at any tier. */
   isAdmin?: boolean;
-  /** How the decision arrived: email link, API, Slack. */
-  via: 'email' | 'api' | 'slack';
+  via: VoteChannel;
 }
 
 export interface DecideResult {
@@ -104,7 +114,9 @@ export interface WithdrawInput {
 export const decideUpdate = defineUpdate<DecideResult, [DecideInput]>('decide');
 /** An admin's waiver, with a reason. */
 export const waiveUpdate = defineUpdate<DecideResult, [WaiveInput]>('waive');
-/** The proposer gives up the action. */
+/** The proposer gives up the action (kept for executions started before the update existed). */
 export const withdrawSignal = defineSignal<[WithdrawInput]>('withdraw');
+/** The proposer gives up the action; the validator refuses anyone else and an ended approval. */
+export const withdrawUpdate = defineUpdate<DecideResult, [WithdrawInput]>('withdrawUpdate');
 /** The live approval state of this one execution. */
 export const stateQuery = defineQuery<ApprovalState>('state');

@@ -1,8 +1,9 @@
 import { proxyActivities } from '@temporalio/workflow';
+import type { ApprovalActivities } from '../activities/approval-activities';
 import type { ProposalActivities } from '../activities/proposal-activities';
 import type { NotifyWorkflowInput, NotifyWorkflowResult } from './messages';
 
-const acts = proxyActivities<ProposalActivities>({
+const acts = proxyActivities<ProposalActivities & ApprovalActivities>({
   startToCloseTimeout: '30 seconds',
   // A mail server that is down for a while delays the notice; it does not lose it.
   retry: { initialInterval: '1 second', maximumInterval: '5 minutes', backoffCoefficient: 2, maximumAttempts: 50 },

@@ -26,10 +26,35 @@ const UserPatch = z
     slack_user_id: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'a Slack user id looks like U0123ABCD').nullable().optional(),
     roles: z.array(z.enum(['approver', 'admin'])).max(2).optional(),
     disabled: z.boolean().optional().describe('false brings back a removed person'),
+    delegate_id: z.string().min(1).max(100).nullable().optional().describe("Out of office: who receives and decides this person's approvals meanwhile (null ends it)"),
+    delegate_from: z.iso.datetime({ offset: true }).nullable().optional().describe('When the delegation starts (default: now)'),
+    delegate_until: z.iso.datetime({ offset: true }).nullable().optional().describe('When it ends (default: until cleared)'),
   })
   .strict();
-const UserOut = z.object({ id: z.string(), email: z.string(), name: z.string(), slack_user_id: z.string().nullable(), roles: z.array(z.string()), disabled_at: z.string().nullable(), created_at: z.string() });
-const userOut = (u: User): z.output<typeof UserOut> => ({ id: u.id, email: u.email, name: u.name, slack_user_id: u.slackUserId, roles: u.roles, disabled_at: u.disabledAt?.toISOString() ?? null, created_at: u.createdAt.toISOString() });
+const UserOut = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  slack_user_id: z.string().nullable(),
+  roles: z.array(z.string()),
+  delegate_id: z.string().nullable(),
+  delegate_from: z.string().nullable(),
+  delegate_until: z.string().nullable(),
+  disabled_at: z.string().nullable(),
+  created_at: z.string(),
+});
+const userOut = (u: User): z.output<typeof UserOut> => ({
+  id: u.id,
+  email: u.email,
+  name: u.name,
+  slack_user_id: u.slackUserId,
+  roles: u.roles,
+  delegate_id: u.delegateId,
+  delegate_from: u.delegateFrom?.toISOString() ?? null,
+  delegate_until: u.delegateUntil?.toISOString() ?? null,
+  disabled_at: u.disabledAt?.toISOString() ?? null,
+  created_at: u.createdAt.toISOString(),
+});
 
 const KeyIn = z
   .object({
@@ -105,7 +130,7 @@ export function adminRouter(deps: ApiDeps): Router {
   });
 
   route(r, docs, keys, {
-    method: 'patch', path: '/api/v1/users/:id', summary: "Change a person's name, Slack id or roles, or bring a removed person back", tags: ['Admin'], scope: 'admin', body: UserPatch,
+    method: 'patch', path: '/api/v1/users/:id', summary: "Change a person's name, Slack id, roles or delegation (out of office), or bring a removed person back", tags: ['Admin'], scope: 'admin', body: UserPatch,
     responses: { 200: { description: 'The person', schema: UserOut }, 404: { description: 'Not found' } },
   }, async ({ res, params, body, principal }) => {
     const repo = ds.getRepository(User);
@@ -116,8 +141,15 @@ export function adminRouter(deps: ApiDeps): Router {
     if (body.roles !== undefined) changes.roles = [...new Set(body.roles)];
     if (body.disabled === false && u.disabledAt) changes.disabledAt = null;
     if (body.disabled === true && !u.disabledAt) throw badRequest('USE_DELETE', 'remove a person with DELETE /api/v1/users/:id (it also revokes their keys)', 'disabled');
+    if (body.delegate_id !== undefined || body.delegate_from !== undefined || body.delegate_until !== undefined) {
+      Object.assign(changes, await deps.people.checkDelegation(u.id, principal.orgId, {
+        delegateId: body.delegate_id === undefined ? u.delegateId : body.delegate_id,
+        from: body.delegate_from === undefined ? u.delegateFrom : body.delegate_from ? new Date(body.delegate_from) : null,
+        until: body.delegate_until === undefined ? u.delegateUntil : body.delegate_until ? new Date(body.delegate_until) : null,
+      }));
+    }
     if (Object.keys(changes).length > 0) {
-      await audit.append(principal.orgId, [{ ...actorOf(principal), entityType: 'user', entityId: u.id, action: 'update', data: { before: { name: u.name, slackUserId: u.slackUserId, roles: u.roles, disabled: !!u.disabledAt }, changes } }], async (em) => {
+      await audit.append(principal.orgId, [{ ...actorOf(principal), entityType: 'user', entityId: u.id, action: 'update', data: { before: { name: u.name, slackUserId: u.slackUserId, roles: u.roles, disabled: !!u.disabledAt, delegateId: u.delegateId, delegateFrom: u.delegateFrom, delegateUntil: u.delegateUntil }, changes } }], async (em) => {
         await em.update(User, { id: u.id, orgId: principal.orgId }, changes);
       });
     }

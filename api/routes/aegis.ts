@@ -230,11 +230,12 @@ export function aegisRouter(deps: ApiDeps): Router {
     res.json({ decision_id: d.id, recorded: true });
   });
 
-  const pendingDecision = async (orgId: string, id: string) => {
-    const d = await ds.getRepository(Decision).findOne({ where: { id, orgId } });
-    if (!d) throw notFound('decision', id);
-    if (d.status !== 'pending' || !d.workflowId) throw new AppError(409, 'NOT_PENDING', 'the decision is not waiting for approval');
-    return d;
+  /** A decision's approval; only a decision that waited for people has one. */
+  const approvalOf = async (orgId: string, id: string) => {
+    const a = await deps.approvals.forSubject(orgId, 'decision', id);
+    if (a) return a;
+    if (!(await ds.getRepository(Decision).exists({ where: { id, orgId } }))) throw notFound('decision', id);
+    throw new AppError(409, 'NOT_PENDING', 'the decision is not waiting for approval');
   };
 
   route(r, docs, keys, {
@@ -244,12 +245,11 @@ export function aegisRouter(deps: ApiDeps): Router {
     tags,
     scope: 'governance:propose',
     body: z.object({ reason: z.string().max(2000).optional() }).strict(),
-    responses: { 202: { description: 'Withdrawal sent to the approval workflow' }, 409: { description: 'Not pending' } },
+    responses: { 202: { description: 'Withdrawn: the approval ends as DENY' }, 409: { description: 'Not pending' } },
   }, async ({ res, params, body, principal }) => {
-    const d = await pendingDecision(principal.orgId, params.id);
-    await deps.workflows.withdraw(d.workflowId as string, { by: d.actorId, reason: body.reason });
-    await deps.audit.append(principal.orgId, [{ actorType: 'api_key', actorId: principal.keyId, entityType: 'decision', entityId: d.id, action: 'approval.withdraw', data: { reason: body.reason ?? null } }]);
-    res.status(202).json({ decision_id: d.id, withdrawn: true });
+    const a = await approvalOf(principal.orgId, params.id);
+    await deps.approvals.withdraw(a, { keyId: principal.keyId }, body.reason);
+    res.status(202).json({ decision_id: a.subjectId, withdrawn: true });
   });
 
   route(r, docs, keys, {
@@ -259,12 +259,11 @@ export function aegisRouter(deps: ApiDeps): Router {
     tags,
     scope: 'admin',
     body: z.object({ reason: z.string().trim().min(1).max(2000) }).strict(),
-    responses: { 200: { description: 'Waived' }, 400: { description: 'No reason' }, 409: { description: 'Not pending' } },
+    responses: { 200: { description: 'Waived' }, 400: { description: 'No reason' }, 403: { description: 'The admin proposed this action' }, 409: { description: 'Not pending' } },
   }, async ({ res, params, body, principal }) => {
-    const d = await pendingDecision(principal.orgId, params.id);
-    const result = await deps.workflows.waive(d.workflowId as string, { adminId: principal.userId ?? `key:${principal.keyId}`, reason: body.reason });
-    await deps.audit.append(principal.orgId, [{ actorType: 'api_key', actorId: principal.keyId, entityType: 'decision', entityId: d.id, action: 'approval.waive', data: { reason: body.reason } }]);
-    res.json({ decision_id: d.id, status: result.status });
+    const a = await approvalOf(principal.orgId, params.id);
+    const result = await deps.approvals.waive(a, await deps.approvals.actorFor(principal), body.reason);
+    res.json({ decision_id: a.subjectId, status: result.status });
   });
 
   route(r, docs, keys, {

@@ -1,21 +1,13 @@
 import express, { Router } from 'express';
 import type { Request, Response } from 'express';
-import { Decision, User } from '../../entities';
-import { AppError } from '../../services/errors';
-import type { ApiDeps } from '../deps';
 import { z } from 'zod';
-
-const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="robots" content="noindex"><title>${esc(title)} · Arbiter</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}
-pre{background:#f5f5f5;padding:.75rem;overflow:auto;border-radius:6px}dt{font-weight:600}dd{margin:0 0 .5rem}
-button{font-size:1rem;padding:.6rem 1.4rem;margin-right:.5rem;border-radius:6px;border:1px solid #888;cursor:pointer}
-.approve{background:#1f7a3a;color:#fff;border-color:#1f7a3a}.deny{background:#b3261e;color:#fff;border-color:#b3261e}
-textarea{width:100%;min-height:4rem}.muted{color:#666}</style></head><body><h1>${esc(title)}</h1>${body}</body></html>`;
-}
+import { DomainError } from '../../services/errors';
+import { escapeHtml } from '../../services/html';
+import { actionDetailsHtml, presentAction } from '../../services/presenter';
+import type { ProposalSummary } from '../../workflows/messages';
+import type { ApiDeps } from '../deps';
+import { statusOf } from '../http';
+import { page, pageHeaders } from '../pages';
 
 const PROBLEM_TEXT: Record<string, [number, string]> = {
   TOKEN_MALFORMED: [404, 'This approval link is not valid.'],
@@ -26,27 +18,18 @@ const PROBLEM_TEXT: Record<string, [number, string]> = {
   USER_DISABLED: [403, 'This person no longer approves in Arbiter.'],
 };
 
-/**
- * The link is the credential: never cache the page, never leak it in a Referer, and never let
- * another site frame the Approve button (clickjacking) or load anything into the page.
- */
-function pageHeaders(res: Response): void {
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
-}
-
 const DecisionForm = z.object({ decision: z.enum(['approve', 'deny']), comment: z.string().max(2000).optional() });
+
+const ENDED_WORDS: Record<string, string> = { APPROVED: 'approved', CONDITIONAL: 'approved with conditions', DENIED: 'denied', EXPIRED: 'expired', WITHDRAWN: 'withdrawn', WAIVED: 'waived' };
 
 /**
  * The pages behind approval links. A GET only shows (mail scanners prefetch
- * links, so it must decide nothing); the form's POST decides, once.
+ * links, so it must decide nothing); the form's POST votes, once, through the
+ * approval core like every other channel.
  */
 export function approvalPagesRouter(deps: ApiDeps): Router {
   const r = Router();
-  const { ds, links, workflows, audit } = deps;
+  const { links, approvals, people } = deps;
   const form = express.urlencoded({ extended: false, limit: '16kb' });
 
   deps.docs.add({ method: 'get', path: '/approve/:token', summary: 'Approval page: shows the action and Approve / Deny buttons; changes nothing', tags: ['Approvals'], scope: 'public', contentType: 'text/html', responses: { 200: { description: 'HTML page' }, 404: { description: 'Unknown link' }, 410: { description: 'Expired or used link' } } });
@@ -54,25 +37,30 @@ export function approvalPagesRouter(deps: ApiDeps): Router {
 
   const refuse = (res: Response, problem: string) => {
     const [status, text] = PROBLEM_TEXT[problem] ?? [400, 'This approval link cannot be used.'];
-    res.status(status).type('html').send(page('Link unavailable', `<p>${esc(text)}</p>`));
+    res.status(status).type('html').send(page('Link unavailable', `<p>${escapeHtml(text)}</p>`));
+  };
+
+  /** The link's grant, its approval and its person, or a refusal page. */
+  const open = async (req: Request, res: Response) => {
+    const t = await links.inspect(String(req.params.token));
+    if (!t.ok) return refuse(res, t.problem);
+    const person = await people.get(t.grant.orgId, t.grant.approverId);
+    const approval = await approvals.forLink(t.grant).catch(() => null);
+    if (!person || !approval) return refuse(res, 'TOKEN_NOT_FOUND');
+    if (person.disabled) return refuse(res, 'USER_DISABLED');
+    return { grant: t.grant, person, approval };
   };
 
   r.get('/approve/:token', async (req: Request, res: Response) => {
     pageHeaders(res);
-    const t = await links.inspect(String(req.params.token));
-    if (!t.ok) return refuse(res, t.problem);
-    const d = await ds.getRepository(Decision).findOne({ where: { id: t.grant.decisionId, orgId: t.grant.orgId } });
-    const approver = await ds.getRepository(User).findOne({ where: { id: t.grant.approverId, orgId: t.grant.orgId } });
-    if (!d || !approver) return refuse(res, 'TOKEN_NOT_FOUND');
-    if (approver.disabledAt) return refuse(res, 'USER_DISABLED');
-    const proposal = d.proposal as { action?: { parameters?: unknown }; environment?: string; reasoning?: string };
-    const details = `<dl><dt>Agent</dt><dd>${esc(d.actorId)} (${esc(d.actorType)})</dd><dt>Action</dt><dd>${esc(d.capability)}${proposal.environment ? ` in ${esc(proposal.environment)}` : ''}</dd>
-<dt>Risk score</dt><dd>${d.riskScore}/100</dd><dt>Why it needs approval</dt><dd>${esc(d.reason)}</dd>${proposal.reasoning ? `<dt>Agent's reasoning</dt><dd>${esc(proposal.reasoning)}</dd>` : ''}
-<dt>Parameters</dt><dd><pre>${esc(JSON.stringify(proposal.action?.parameters ?? {}, null, 2))}</pre></dd></dl>`;
-    if (d.status !== 'pending') {
-      return res.type('html').send(page('Already decided', `${details}<p>This request is already decided: <b>${esc(d.finalOutcome)}</b>.</p>`));
+    const o = await open(req, res);
+    if (!o) return;
+    const details = actionDetailsHtml(presentAction(o.approval.summary as unknown as ProposalSummary, { maxParamChars: Infinity }));
+    if (o.approval.status !== 'PENDING') {
+      return res.type('html').send(page('Already decided', `${details}<p>This request has ended: <b>${escapeHtml(ENDED_WORDS[o.approval.status] ?? o.approval.status)}</b>.</p>`));
     }
-    res.type('html').send(page(`Approve ${d.capability}?`, `<p class="muted">Signed in by link as ${esc(approver.name)} &lt;${esc(approver.email)}&gt;. Decision ${esc(d.id)}.</p>${details}
+    const title = `Approve ${(o.approval.summary as unknown as ProposalSummary).capability}?`;
+    res.type('html').send(page(title, `<p class="muted">Signed in by link as ${escapeHtml(o.person.name)} &lt;${escapeHtml(o.person.email)}&gt;. Decision ${escapeHtml(o.approval.subjectId)}.</p>${details}
 <form method="post"><label>Comment (optional)<br><textarea name="comment" maxlength="2000"></textarea></label><p>
 <button class="approve" name="decision" value="approve">Approve</button><button class="deny" name="decision" value="deny">Deny</button></p></form>`));
   });
@@ -80,28 +68,22 @@ export function approvalPagesRouter(deps: ApiDeps): Router {
   r.post('/approve/:token', form, async (req: Request, res: Response) => {
     pageHeaders(res);
     const parsed = DecisionForm.safeParse(req.body ?? {});
-    if (!parsed.success) {
-      return res.status(400).type('html').send(page('Not decided', '<p>Choose Approve or Deny.</p>'));
-    }
-    const t = await links.inspect(String(req.params.token));
-    if (!t.ok) return refuse(res, t.problem);
-    const approver = await ds.getRepository(User).findOne({ where: { id: t.grant.approverId, orgId: t.grant.orgId } });
-    if (!approver) return refuse(res, 'TOKEN_NOT_FOUND');
-    if (approver.disabledAt) return refuse(res, 'USER_DISABLED');
-    if (!(await links.claim(t.grant.tokenId))) return refuse(res, 'TOKEN_USED');
+    if (!parsed.success) return res.status(400).type('html').send(page('Not decided', '<p>Choose Approve or Deny.</p>'));
+    const o = await open(req, res);
+    if (!o) return;
+    if (!(await links.claim(o.grant.tokenId))) return refuse(res, 'TOKEN_USED');
     const { decision, comment } = parsed.data;
     try {
-      const result = await workflows.decide(t.grant.workflowId, { approverId: approver.id, decision, comment, isAdmin: approver.roles.includes('admin'), via: 'email' });
-      await audit.append(t.grant.orgId, [{ actorType: 'user', actorId: approver.id, entityType: 'decision', entityId: t.grant.decisionId, action: `approval.${decision}`, data: { via: 'email', tier: t.grant.tier, comment: comment ?? null, status: result.status } }]);
+      const result = await approvals.vote(o.approval, { kind: 'person', person: o.person }, { choice: decision, comment, via: 'email' });
       const what = decision === 'approve' ? 'approved' : 'denied';
       const more = result.status === 'PENDING' ? ' More approvals are needed before it runs.' : '';
-      res.type('html').send(page(`You ${what} it`, `<p>Your decision is recorded.${more}</p><p class="muted">Decision ${esc(t.grant.decisionId)}.</p>`));
+      res.type('html').send(page(`You ${what} it`, `<p>Your decision is recorded.${more}</p><p class="muted">Decision ${escapeHtml(o.approval.subjectId)}.</p>`));
     } catch (e) {
-      if (e instanceof AppError) {
-        return res.status(e.status).type('html').send(page('Not counted', `<p>${esc(e.message)}</p><p class="muted">${esc(e.code)}</p>`));
+      if (e instanceof DomainError) {
+        return res.status(statusOf(e)).type('html').send(page('Not counted', `<p>${escapeHtml(e.message)}</p><p class="muted">${escapeHtml(e.code)}</p>`));
       }
       // The decision never reached the workflow: give the link back so the person can try again.
-      await links.release(t.grant.tokenId);
+      await links.release(o.grant.tokenId);
       deps.log.error({ err: e }, 'approval link decision failed');
       res.status(503).type('html').send(page('Try again', '<p>Arbiter could not record your decision just now. Please try the link again in a minute.</p>'));
     }

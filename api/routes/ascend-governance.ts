@@ -4,10 +4,11 @@ import { DEFAULT_RISK_CONFIG, validateRiskConfig } from '../../engine/risk';
 import { validatePolicyDef } from '../../engine/policy-schema';
 import { compileRule } from '../../engine/rules';
 import type { RiskConfig, RuleAction } from '../../engine/types';
-import { Decision, RiskConfigRow, SmartRule, User } from '../../entities';
-import { AppError, badRequest, conflict, notFound } from '../../services/errors';
+import { Decision, RiskConfigRow, SmartRule } from '../../entities';
+import { badRequest, notFound } from '../../services/errors';
 import { newId } from '../../services/ids';
 import { actorOf, checkPolicy } from '../../services/policy-service';
+import { actionOneLine } from '../../services/presenter';
 import { TEMPLATES } from '../../services/templates';
 import type { ApiDeps } from '../deps';
 import { route } from '../http';
@@ -25,18 +26,12 @@ const RiskIn = z
   })
   .strict();
 
+/** The presenter's one-line summary, under the name this module has always exported. */
+export { actionOneLine as actionSummary };
+
 const riskOut = (r: RiskConfigRow) => ({ config_id: r.id, name: r.name, weights: r.weights, thresholds: r.thresholds, modifiers: r.modifiers, is_active: r.isActive, created_at: r.createdAt.toISOString() });
 
 /** Ascend's risk configuration, templates, pending approvals and rule analytics (seed 002). */
-/** A one-line summary of an action for people, e.g. "payments.transfer by pay-bot: amount 75000, to ACME". */
-export function actionSummary(capability: string, parameters: Record<string, unknown>, actorId: string): string {
-  const shown = Object.entries(parameters)
-    .filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v))
-    .slice(0, 4)
-    .map(([k, v]) => `${k} ${String(v).slice(0, 60)}`);
-  return `${capability} by ${actorId}${shown.length ? `: ${shown.join(', ')}` : ''}`;
-}
-
 export function ascendGovernanceRouter(deps: ApiDeps): Router {
   const r = Router();
   const { ds, docs, keys, audit, store, policies } = deps;
@@ -121,7 +116,7 @@ export function ascendGovernanceRouter(deps: ApiDeps): Router {
     responses: { 200: { description: 'Newest first; `total` counts them all, `limit` (default 500, max 1000) and `offset` page. `{status, data: {pending: [{action_id, agent_id, action_type, risk_score, submitted_at, summary}], total}}`' } },
   }, async ({ res, query, principal }) => {
     const [rows, total] = await ds.getRepository(Decision).findAndCount({ where: { orgId: principal.orgId, status: 'pending' }, order: { createdAt: 'DESC' }, take: query.limit, skip: query.offset });
-    res.json(ok({ pending: rows.map((d) => ({ action_id: d.id, workflow_execution_id: d.workflowId, agent_id: d.actorId, action_type: d.capability, risk_score: d.riskScore, submitted_at: d.createdAt.toISOString(), summary: actionSummary(d.capability, (d.proposal as { action?: { parameters?: Record<string, unknown> } }).action?.parameters ?? {}, d.actorId) })), total }));
+    res.json(ok({ pending: rows.map((d) => ({ action_id: d.id, workflow_execution_id: d.workflowId, agent_id: d.actorId, action_type: d.capability, risk_score: d.riskScore, submitted_at: d.createdAt.toISOString(), summary: actionOneLine(d.capability, (d.proposal as { action?: { parameters?: Record<string, unknown> } }).action?.parameters ?? {}, d.actorId) })), total }));
   });
 
   route(r, docs, keys, {
@@ -131,17 +126,10 @@ export function ascendGovernanceRouter(deps: ApiDeps): Router {
     responses: { 200: { description: 'Counted' }, 403: { description: 'Self-approval or not an approver' }, 409: { description: 'No longer pending' } },
   }, async ({ res, params, body, principal }) => {
     const decisionId = params.id.startsWith('proposal-') ? params.id.slice('proposal-'.length) : params.id;
-    const d = await ds.getRepository(Decision).findOne({ where: { id: decisionId, orgId: principal.orgId } });
-    if (!d || !d.workflowId) throw notFound('pending approval', params.id);
-    if (d.status !== 'pending') throw conflict('NOT_PENDING', 'the approval is no longer pending');
-    const user = principal.userId ? await ds.getRepository(User).findOne({ where: { id: principal.userId, orgId: principal.orgId } }) : null;
-    if (user?.disabledAt) throw new AppError(403, 'USER_DISABLED', 'this person no longer approves in Arbiter');
-    const approverId = user?.id ?? `key:${principal.keyId}`;
-    const isAdmin = principal.role === 'admin' || (user?.roles.includes('admin') ?? false);
-    const decision = body.decision === 'approved' ? 'approve' : 'deny';
-    const result = await deps.workflows.decide(d.workflowId, { approverId, decision, comment: body.comment, isAdmin, via: 'api' });
-    await audit.append(principal.orgId, [{ actorType: user ? 'user' : 'api_key', actorId: user?.id ?? principal.keyId, entityType: 'decision', entityId: d.id, action: `approval.${decision}`, data: { via: 'api', comment: body.comment ?? null, status: result.status } }]);
-    res.json(ok({ workflow_execution_id: d.workflowId, action_id: d.id, status: result.status, tier: result.tier }));
+    const a = await deps.approvals.forSubject(principal.orgId, 'decision', decisionId);
+    if (!a) throw notFound('pending approval', params.id);
+    const result = await deps.approvals.vote(a, await deps.approvals.actorFor(principal), { choice: body.decision === 'approved' ? 'approve' : 'deny', comment: body.comment, via: 'api' });
+    res.json(ok({ workflow_execution_id: a.workflowId, action_id: a.subjectId, status: result.status, tier: result.tier }));
   });
 
   route(r, docs, keys, {

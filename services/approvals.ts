@@ -1,0 +1,214 @@
+import type { DataSource } from 'typeorm';
+import { eligibleApprovers, initialState, tierDeadline } from '../engine/approval';
+import type { ApprovalPlan, ApprovalState, VoteChoice } from '../engine/approval';
+import { Approval } from '../entities';
+import type { DecideResult, ProposalSummary, VoteChannel } from '../workflows/messages';
+import type { ApprovalLinks } from './approval-links';
+import type { ApprovalRecords } from './approval-records';
+import type { AuditLog } from './audit-log';
+import type { Principal } from './auth';
+import { DomainError } from './errors';
+import type { People, Person } from './people';
+import { isAdmin } from './people';
+import type { WorkflowGateway } from './workflow-gateway';
+
+/** Who acts on an approval: a person (from a link, Slack, or their API key), or an admin key that belongs to nobody. */
+export type Actor = { kind: 'person'; person: Person; viaAdminKey?: boolean } | { kind: 'admin-key'; keyId: string };
+
+export interface VoteRequest {
+  choice: VoteChoice;
+  comment?: string;
+  conditions?: string[];
+  via: VoteChannel;
+}
+
+export interface VoteResult extends DecideResult {
+  approvalId: string;
+  /** The absent approver this vote counted for (the voter is their delegate). */
+  onBehalfOf?: string;
+}
+
+/** One item of a person's queue. */
+export interface PendingItem {
+  approval: Approval;
+  summary: ProposalSummary;
+  tier: number;
+  deadline: string | null;
+  onBehalfOf?: string;
+}
+
+const actorId = (a: Actor): string => (a.kind === 'person' ? a.person.id : `key:${a.keyId}`);
+const auditActor = (a: Actor): { actorType: 'user' | 'api_key'; actorId: string } =>
+  a.kind === 'person' ? { actorType: 'user', actorId: a.person.id } : { actorType: 'api_key', actorId: a.keyId };
+const planOf = (a: Approval) => a.plan as unknown as ApprovalPlan;
+const stateOf = (a: Approval): ApprovalState => (a.state as unknown as ApprovalState | null) ?? initialState(planOf(a), a.createdAt.toISOString());
+
+/** The row's status changes only once the workflow's end is persisted: an ended row is ended for good. */
+function ensureOpen(a: Approval): void {
+  if (a.status !== 'PENDING') throw new DomainError('NOT_PENDING', `the approval is no longer pending (${a.status})`);
+}
+
+/** Everyone who has voted, and everyone a vote counted for. */
+function votedIds(state: ApprovalState): Set<string> {
+  return new Set([...state.approvals, ...state.denials].flatMap((v) => [v.approverId, v.onBehalfOf ?? v.approverId]));
+}
+
+/**
+ * The approval core: the only place that decides who may act on an approval and
+ * records it. Every channel (the emailed link page, Slack, the Ascend and
+ * approvals APIs, Aegis waive / withdraw) authenticates a person and calls this.
+ * The workflow's update validator has the last word (from the engine's own check),
+ * so a refusal reaches the person at once as a DomainError and the workflow keeps
+ * serving; this service adds who the person is, whom they stand in for, and the audit.
+ */
+export class ApprovalService {
+  constructor(
+    private readonly deps: { ds: DataSource; audit: AuditLog; workflows: WorkflowGateway; people: People; links: ApprovalLinks; records: ApprovalRecords; publicUrl: string },
+  ) {}
+
+  async get(orgId: string, id: string): Promise<Approval> {
+    const a = await this.deps.ds.getRepository(Approval).findOne({ where: { orgId, id } });
+    if (!a) throw new DomainError('NOT_FOUND', `approval ${id} not found`, 'approval_id');
+    return a;
+  }
+
+  /**
+   * An approval by id alone, for a channel that learns the organization from the approval
+   * (a signed Slack click carries the approval id its button was given).
+   */
+  async find(id: string): Promise<Approval | null> {
+    return this.deps.ds.getRepository(Approval).findOne({ where: { id } });
+  }
+
+  async forSubject(orgId: string, subjectType: string, subjectId: string): Promise<Approval | null> {
+    return this.deps.ds.getRepository(Approval).findOne({ where: { orgId, subjectType, subjectId } });
+  }
+
+  /**
+   * The approval a link votes on, checked against what the link's signature binds (its
+   * subject): a link never votes on another approval.
+   */
+  async forLink(grant: { orgId: string; decisionId: string; workflowId: string }): Promise<Approval> {
+    const a = await this.deps.records.forWorkflow(grant.workflowId);
+    if (!a || a.orgId !== grant.orgId || a.subjectId !== grant.decisionId) throw new DomainError('NOT_FOUND', 'this approval link is not valid');
+    return a;
+  }
+
+  /** The actor behind an API key: its person, else (admin keys only) the key itself. */
+  async actorFor(principal: Principal): Promise<Actor> {
+    const person = await this.deps.people.forPrincipal(principal);
+    if (person) return { kind: 'person', person, viaAdminKey: principal.role === 'admin' };
+    if (principal.role === 'admin') return { kind: 'admin-key', keyId: principal.keyId };
+    throw new DomainError('NOT_A_PERSON', 'this API key belongs to no person: create one with user_id to vote (POST /api/v1/keys)', 'X-API-Key');
+  }
+
+  /**
+   * Records a person's approve / deny / conditional on an approval, as themselves or,
+   * while an approver is away, as that approver's delegate. Refusals (self-approval,
+   * an outsider, a second vote, an ended approval, a removed person) are DomainErrors.
+   */
+  async vote(approval: Approval, actor: Actor, v: VoteRequest): Promise<VoteResult> {
+    ensureOpen(approval);
+    if (actor.kind === 'person' && actor.person.disabled) throw new DomainError('USER_DISABLED', 'this person no longer approves in Arbiter');
+    const onBehalfOf = actor.kind === 'person' ? await this.standsInFor(approval, actor.person) : undefined;
+    const admin = actor.kind === 'admin-key' || isAdmin(actor.kind === 'person' ? actor.person : null) || (actor.kind === 'person' && !!actor.viaAdminKey);
+    const result = await this.deps.workflows.decide(approval.workflowId, {
+      approverId: actorId(actor),
+      decision: v.choice,
+      via: v.via,
+      isAdmin: admin,
+      ...(v.comment ? { comment: v.comment } : {}),
+      ...(v.conditions?.length ? { conditions: v.conditions } : {}),
+      ...(onBehalfOf ? { onBehalfOf } : {}),
+    });
+    await this.deps.audit.append(approval.orgId, [
+      {
+        ...auditActor(actor),
+        entityType: approval.subjectType,
+        entityId: approval.subjectId,
+        action: `approval.${v.choice}`,
+        data: {
+          approvalId: approval.id,
+          via: v.via,
+          tier: result.tier,
+          comment: v.comment ?? null,
+          status: result.status,
+          ...(onBehalfOf ? { delegated: true, onBehalfOf } : {}),
+          ...(v.conditions?.length ? { conditions: v.conditions } : {}),
+        },
+      },
+    ]);
+    return { ...result, approvalId: approval.id, ...(onBehalfOf ? { onBehalfOf } : {}) };
+  }
+
+  /** An admin ends the approval as approved, with a reason; never the proposer, whatever their role. */
+  async waive(approval: Approval, actor: Actor, reason: string): Promise<VoteResult> {
+    ensureOpen(approval);
+    const result = await this.deps.workflows.waive(approval.workflowId, { adminId: actorId(actor), reason });
+    await this.deps.audit.append(approval.orgId, [
+      { ...auditActor(actor), entityType: approval.subjectType, entityId: approval.subjectId, action: 'approval.waive', data: { approvalId: approval.id, reason, status: result.status } },
+    ]);
+    return { ...result, approvalId: approval.id };
+  }
+
+  /** The proposer takes its request back; it ends as DENY. `by` is the key or person acting for the proposer. */
+  async withdraw(approval: Approval, by: { keyId: string }, reason?: string): Promise<VoteResult> {
+    ensureOpen(approval);
+    const result = await this.deps.workflows.withdraw(approval.workflowId, { by: approval.proposerId, ...(reason ? { reason } : {}) });
+    await this.deps.audit.append(approval.orgId, [
+      { actorType: 'api_key', actorId: by.keyId, entityType: approval.subjectType, entityId: approval.subjectId, action: 'approval.withdraw', data: { approvalId: approval.id, reason: reason ?? null, status: result.status } },
+    ]);
+    return { ...result, approvalId: approval.id };
+  }
+
+  /**
+   * Whom `person` votes for: themselves when they may decide now; else the first
+   * approver who may decide now, has not, and has delegated to them. The proposer
+   * is never anyone's delegate (the engine refuses that too).
+   */
+  private async standsInFor(approval: Approval, person: Person): Promise<string | undefined> {
+    const plan = planOf(approval);
+    const state = stateOf(approval);
+    const eligible = eligibleApprovers(plan, state);
+    if (eligible.has(person.id)) return undefined;
+    const voted = votedIds(state);
+    const delegators = await this.deps.people.delegatorsOf(approval.orgId, person.id, new Date());
+    return delegators.find((d) => eligible.has(d.id) && !voted.has(d.id))?.id;
+  }
+
+  /** What waits for `person` now, as an approver or as someone's delegate; oldest first. */
+  async pending(person: Person, page: { limit: number; offset: number }): Promise<{ items: PendingItem[]; total: number }> {
+    const delegators = await this.deps.people.delegatorsOf(person.orgId, person.id, new Date());
+    // The open approvals of one organization are few (people answer them); filter them here with the engine's rules.
+    const rows = await this.deps.ds.getRepository(Approval).find({ where: { orgId: person.orgId, status: 'PENDING' }, order: { createdAt: 'ASC', id: 'ASC' }, take: 5000 });
+    const mine: PendingItem[] = [];
+    for (const a of rows) {
+      if (a.proposerId === person.id) continue;
+      const plan = planOf(a);
+      const state = stateOf(a);
+      if (state.status !== 'PENDING') continue;
+      const eligible = eligibleApprovers(plan, state);
+      const voted = votedIds(state);
+      const base = { approval: a, summary: a.summary as unknown as ProposalSummary, tier: state.tier, deadline: tierDeadline(plan, state) };
+      if (eligible.has(person.id) && !voted.has(person.id)) mine.push(base);
+      else {
+        const d = voted.has(person.id) ? undefined : delegators.find((x) => eligible.has(x.id) && !voted.has(x.id) && x.id !== a.proposerId);
+        if (d) mine.push({ ...base, onBehalfOf: d.id });
+      }
+    }
+    return { items: mine.slice(page.offset, page.offset + page.limit), total: mine.length };
+  }
+
+  /** A one-time page link for `person` on `approval`, valid while it can still be decided. */
+  async pageLink(approval: Approval, person: Person): Promise<string> {
+    const plan = planOf(approval);
+    const state = stateOf(approval);
+    const deadline = Date.parse(tierDeadline(plan, state) ?? '');
+    const later = plan.tiers.slice(state.tier).reduce((sum, t) => sum + t.timeoutSeconds, 0);
+    const ttlSeconds = Math.max(60, Math.ceil(((Number.isNaN(deadline) ? Date.now() : deadline) - Date.now()) / 1000) + later);
+    const token = await this.deps.ds.transaction((em) =>
+      this.deps.links.issue(em, { orgId: approval.orgId, decisionId: approval.subjectId, approvalId: approval.id, workflowId: approval.workflowId, approverId: person.id, tier: state.tier, ttlSeconds }),
+    );
+    return `${this.deps.publicUrl}/approve/${encodeURIComponent(token)}`;
+  }
+}

@@ -1,0 +1,144 @@
+import { ApplicationFailure, condition, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { applyDecision, applyTimeout, applyWaive, applyWithdraw, checkDecision, checkWaive, checkWithdraw, initialState, reminderOffsets } from '../engine/approval';
+import type { ApprovalPlan, ApprovalState } from '../engine/approval';
+import type { ApprovalActivities, NotifyTierInput } from '../activities/approval-activities';
+import { decideUpdate, stateQuery, waiveUpdate, withdrawSignal, withdrawUpdate } from './messages';
+import type { DecideResult, ProposalSummary } from './messages';
+
+const acts = proxyActivities<ApprovalActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
+});
+
+// Slack, reminders and message updates are best effort beside email and never awaited on the way
+// to the decision: a few attempts (the Slack client retries inside each), then the give-up is audited.
+const besideActs = proxyActivities<ApprovalActivities>({
+  startToCloseTimeout: '60 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', backoffCoefficient: 2, maximumAttempts: 4 },
+});
+
+/** Executions started before the approval core (stored histories) replay their old steps exactly. */
+export const APPROVAL_CORE_PATCH = 'approval-core-v1';
+
+const nowIso = (): string => new Date(Date.now()).toISOString();
+
+export interface ApprovalLoopInput {
+  orgId: string;
+  /** The approval's subject (the decision id of a proposal). */
+  subjectId: string;
+  plan: ApprovalPlan;
+  summary: ProposalSummary;
+}
+
+export interface ApprovalRun {
+  state: ApprovalState;
+  /** After the subject's own finalize: lets the best-effort deliveries finish and updates every message to the end. */
+  settle(): Promise<void>;
+}
+
+const refuse = (p: { code: string; message: string } | null): void => {
+  if (p) throw ApplicationFailure.nonRetryable(p.message, p.code);
+};
+
+/**
+ * The approval loop every approval workflow shares: for each tier, notify its
+ * approvers (email, and Slack beside it), remind them before the deadline, wait
+ * with `condition`, escalate on silence, and after the last tier expire (which
+ * ends as DENY). Votes, waivers and withdrawals arrive as updates whose validators
+ * run the engine's checks, so a refusal reaches the caller and never fails a task.
+ * Returns once the approval has ended; the caller finalizes its subject.
+ */
+export async function runApprovalLoop(input: ApprovalLoopInput): Promise<ApprovalRun> {
+  const { plan, orgId } = input;
+  const workflowId = workflowInfo().workflowId;
+  const core = patched(APPROVAL_CORE_PATCH);
+  let state: ApprovalState = initialState(plan, nowIso());
+  let moves = 0;
+  const move = (next: ApprovalState): DecideResult => {
+    state = next;
+    moves += 1;
+    return { status: state.status, tier: state.tier, counted: true };
+  };
+
+  setHandler(stateQuery, () => state);
+  setHandler(decideUpdate, (d) => move(applyDecision(plan, state, { ...d, atIso: nowIso() })), {
+    validator: (d) => refuse(checkDecision(plan, state, d)),
+  });
+  setHandler(waiveUpdate, (w) => move(applyWaive(plan, state, { by: w.adminId, atIso: nowIso(), reason: w.reason })), {
+    validator: (w) => refuse(checkWaive(plan, state, { by: w.adminId, reason: w.reason })),
+  });
+  setHandler(withdrawUpdate, (w) => move(applyWithdraw(plan, state, { by: w.by, atIso: nowIso(), reason: w.reason })), {
+    validator: (w) => refuse(checkWithdraw(plan, state, { by: w.by })),
+  });
+  setHandler(withdrawSignal, (w) => {
+    if (state.status !== 'PENDING' || w.by !== plan.proposerId) return;
+    move(applyWithdraw(plan, state, { by: w.by, atIso: nowIso(), reason: w.reason }));
+  });
+
+  const beside: Promise<unknown>[] = [];
+  let refreshing: Promise<unknown> = Promise.resolve();
+  // Updates run one after another, so a message never goes back to an older state.
+  const refresh = (): void => {
+    const snapshot = state;
+    refreshing = refreshing.then(() => besideActs.refreshApproval({ orgId, workflowId, state: snapshot })).catch(() => undefined);
+  };
+  const deliverBeside = (n: NotifyTierInput): void => {
+    const failed = { orgId, decisionId: input.subjectId, kind: n.channel === 'slack' ? ('slack' as const) : ('notification' as const), data: { tier: n.tier, step: n.step ?? 'request', channel: n.channel ?? 'email' } };
+    beside.push(besideActs.notifyTier(n).catch(() => acts.recordDeliveryFailure(failed).catch(() => undefined)));
+  };
+
+  while (state.status === 'PENDING') {
+    const tier = state.tier;
+    const spec = plan.tiers[tier - 1];
+    // A link stays usable while the approval can still be decided: this tier and every later one.
+    const linkTtlSeconds = plan.tiers.slice(tier - 1).reduce((s, t) => s + t.timeoutSeconds, 0);
+    const notice: NotifyTierInput = { orgId, decisionId: input.subjectId, tier, approvers: spec.approvers, summary: input.summary, linkTtlSeconds };
+
+    if (!core) {
+      await acts.notifyTier(notice);
+      const moved = await condition(() => state.status !== 'PENDING' || state.tier !== tier, spec.timeoutSeconds * 1000);
+      if (!moved) {
+        state = applyTimeout(plan, state, nowIso());
+        log.info('approval tier timed out', { workflowId, tier, status: state.status });
+        await acts.recordApprovalEvent({ orgId, decisionId: input.subjectId, event: state.status === 'PENDING' ? 'escalated' : 'expired', tier, state });
+      }
+      continue;
+    }
+
+    await acts.notifyTier({ ...notice, workflowId, channel: 'email', step: 'request' });
+    deliverBeside({ ...notice, workflowId, channel: 'slack', step: 'request' });
+    const started = Date.now();
+    const deadline = started + spec.timeoutSeconds * 1000;
+    const reminders = reminderOffsets(plan, tier).map((s) => started + s * 1000);
+    let next = 0;
+    while (state.status === 'PENDING' && state.tier === tier) {
+      const seen = moves;
+      const wakeAt = next < reminders.length ? reminders[next] : deadline;
+      const woken = await condition(() => moves !== seen || state.status !== 'PENDING' || state.tier !== tier, Math.max(1, wakeAt - Date.now()));
+      if (woken) {
+        if (state.status === 'PENDING' && state.tier === tier) refresh(); // a vote that did not end it: show who voted
+        continue;
+      }
+      if (next < reminders.length) {
+        next += 1;
+        for (const channel of ['email', 'slack'] as const) deliverBeside({ ...notice, workflowId, channel, step: `reminder-${next}` });
+        continue;
+      }
+      state = applyTimeout(plan, state, nowIso());
+      log.info('approval tier timed out', { workflowId, tier, status: state.status });
+      await acts.recordApprovalEvent({ orgId, decisionId: input.subjectId, event: state.status === 'PENDING' ? 'escalated' : 'expired', tier, state });
+      refresh();
+    }
+  }
+
+  return {
+    state,
+    async settle() {
+      if (!core) return;
+      // Messages still being posted are updated only once they exist.
+      await Promise.all(beside);
+      refresh();
+      await refreshing;
+    },
+  };
+}
