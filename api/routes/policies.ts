@@ -2,10 +2,13 @@ import { Router } from 'express';
 import { IsNull } from 'typeorm';
 import { z } from 'zod';
 import { POLICY_JSON_SCHEMA } from '../../engine/policy-schema';
-import { EmailMessage, Policy, PolicyException, User } from '../../entities';
+import { Policy, PolicyException, User } from '../../entities';
 import type { PolicyVersion } from '../../entities';
 import { badRequest, notFound, unprocessable } from '../../services/errors';
+import { escapeHtml } from '../../services/html';
 import { newId } from '../../services/ids';
+import { toPerson } from '../../services/people';
+import { slackEscape } from '../../services/presenter';
 import { actorOf, checkPolicy } from '../../services/policy-service';
 import type { ApiDeps } from '../deps';
 import { route } from '../http';
@@ -67,7 +70,7 @@ const ExceptionIn = z
 /** Agent policies (seed 004): CRUD, compile, versions, review, rollback, diff, exceptions, test alert. */
 export function policiesRouter(deps: ApiDeps): Router {
   const r = Router();
-  const { ds, docs, keys, policies, compiler, audit, mailer } = deps;
+  const { ds, docs, keys, policies, compiler, audit } = deps;
   const tags = ['Agent policies'];
 
   route(r, docs, keys, {
@@ -216,12 +219,21 @@ export function policiesRouter(deps: ApiDeps): Router {
     const unknown = refs.filter((ref) => !targets.some((u) => u.id.toLowerCase() === ref || u.email === ref));
     const alertId = newId('alert');
     const sent: { to: string; transport: string }[] = [];
+    const text = (name: string) => `Hello ${name},\n\nThis is a test notification for the policy "${p.name}". You are one of its default approvers; approval requests under it will reach you here.\n\nNo action is needed.`;
     for (const u of targets) {
-      const msg = { to: u.email, subject: `[Arbiter] Test alert for policy "${p.name}"`, text: `Hello ${u.name},\n\nThis is a test notification for the policy "${p.name}". You are one of its default approvers; approval requests under it will reach you here.\n\nNo action is needed.`, html: '' };
-      msg.html = `<p>${msg.text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/\n\n/g, '</p><p>')}</p>`;
-      const res2 = await mailer.send(msg);
-      await ds.getRepository(EmailMessage).insert({ id: newId('msg'), orgId: principal.orgId, idempotencyKey: `${alertId}:${u.id}`, ...msg, transport: mailer.transport, sentAt: new Date(), providerMessageId: res2.messageId });
-      sent.push({ to: u.email, transport: mailer.transport });
+      const key = { approvalId: alertId, tier: 0, step: 'test-alert', recipient: u.id };
+      await deps.notifier.email(principal.orgId, key, u.email, `${alertId}:${u.id}`, async () => ({
+        subject: `[Arbiter] Test alert for policy "${p.name}"`,
+        text: text(u.name),
+        html: `<p>${escapeHtml(text(u.name)).replace(/\n\n/g, '</p><p>')}</p>`,
+      }));
+      sent.push({ to: u.email, transport: deps.notifier.mailTransport });
+      // Approvers who are on Slack get the test there too: that is where their requests will arrive.
+      const slackId = deps.notifier.slackEnabled ? await deps.people.slackIdOf(toPerson(u)).catch(() => null) : null;
+      if (slackId) {
+        await deps.notifier.slackDm(principal.orgId, key, slackId, async () => ({ text: text(u.name), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: slackEscape(text(u.name)) } }] }));
+        sent.push({ to: slackId, transport: 'slack' });
+      }
     }
     await audit.append(principal.orgId, [{ ...actorOf(principal), entityType: 'policy', entityId: p.id, action: 'test_alert', data: { sent: sent.map((x) => x.to), unknown } }]);
     res.json({ sent, unknown });

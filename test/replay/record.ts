@@ -14,12 +14,16 @@ import type { Stack } from '../helpers/stack';
 
 type Smtp = Awaited<ReturnType<typeof startSmtp>>;
 
+/** The workflow code's generation the recordings are made with (the approval core's patch). */
+const GENERATION = 'approval-core-v1';
+
 async function save(s: Stack, id: string, name: string): Promise<void> {
   await s.call('GET', `/api/v1/governance/decisions/${id}?wait=20`);
   const handle = s.temporal.client.workflow.getHandle(`proposal-${id}`);
   await handle.result();
   const history = await handle.fetchHistory();
-  const file = join(__dirname, 'histories', `${name}.json`);
+  // Each generation of the workflow's commands keeps its own files: running executions of every generation must replay.
+  const file = join(__dirname, 'histories', `${name}.${GENERATION}.json`);
   // protobufjs messages serialise with enum names and 64-bit numbers as strings.
   writeFileSync(file, JSON.stringify(history, null, 1));
   console.log(`wrote ${file}`);
