@@ -8,7 +8,8 @@ import type { ApprovalRecords } from '../services/approval-records';
 import type { AuditLog } from '../services/audit-log';
 import type { DeliveryKey, Notifier } from '../services/notifier';
 import type { People, Recipient } from '../services/people';
-import { approvalStatusLines, presentAction, slackApprovalMessage } from '../services/presenter';
+import { escapeHtml } from '../services/html';
+import { approvalStatusLines, presentAction, slackApprovalMessage, slackEscape } from '../services/presenter';
 import { proposalWorkflowId } from '../workflows/messages';
 import type { ProposalSummary } from '../workflows/messages';
 import { approvalEmail } from './approval-email';
@@ -37,6 +38,8 @@ export interface NotifyTierInput {
   channel?: 'email' | 'slack';
   /** `request` (absent before the approval core) or `reminder-<n>`. */
   step?: string;
+  /** People who already voted, or were voted for: a reminder does not go to them. */
+  skip?: string[];
 }
 
 export interface RecordApprovalEventInput {
@@ -80,7 +83,7 @@ export function createApprovalActivities(deps: ApprovalActivityDeps) {
   const issueLink = (em: EntityManager, input: NotifyTierInput, workflowId: string, approvalId: string, r: Recipient) =>
     links.issue(em, { orgId: input.orgId, decisionId: input.decisionId, approvalId: approvalId.startsWith('apr_') ? approvalId : null, workflowId, approverId: r.person.id, tier: input.tier, ttlSeconds: input.linkTtlSeconds });
 
-  async function byEmail(input: NotifyTierInput, workflowId: string, approvalId: string, recipients: Recipient[], step: string): Promise<{ sent: number; skipped: number; unreachable: string[] }> {
+  async function byEmail(input: NotifyTierInput, workflowId: string, approvalId: string, recipients: Recipient[], step: string, names: Record<string, string>): Promise<{ sent: number; skipped: number; unreachable: string[] }> {
     let sent = 0;
     let skipped = 0;
     for (const r of recipients) {
@@ -92,13 +95,13 @@ export function createApprovalActivities(deps: ApprovalActivityDeps) {
         const mail = approvalEmail({ publicUrl, token, user: r.person, summary: input.summary, decisionId: input.decisionId, tier: input.tier });
         const notes = [
           step.startsWith('reminder') ? 'Reminder: this still waits for your decision.' : '',
-          r.onBehalfOf ? `You receive this as the delegate of ${r.onBehalfOf}, who is away.` : '',
+          r.onBehalfOf ? `You receive this as the delegate of ${names[r.onBehalfOf] ?? r.onBehalfOf}, who is away.` : '',
         ].filter(Boolean);
         if (!notes.length) return mail;
         return {
           subject: step.startsWith('reminder') ? mail.subject.replace('[Arbiter] ', '[Arbiter] Reminder: ') : mail.subject,
           text: `${notes.join('\n')}\n\n${mail.text}`,
-          html: `${notes.map((n) => `<p><b>${n}</b></p>`).join('')}${mail.html}`,
+          html: `${notes.map((n) => `<p><b>${escapeHtml(n)}</b></p>`).join('')}${mail.html}`,
         };
       });
       if (result === 'sent') sent += 1;
@@ -107,7 +110,7 @@ export function createApprovalActivities(deps: ApprovalActivityDeps) {
     return { sent, skipped, unreachable: [] };
   }
 
-  async function bySlack(input: NotifyTierInput, workflowId: string, approvalId: string, recipients: Recipient[], step: string) {
+  async function bySlack(input: NotifyTierInput, workflowId: string, approvalId: string, recipients: Recipient[], step: string, names: Record<string, string>) {
     let sent = 0;
     let skipped = 0;
     const unreachable: string[] = [];
@@ -124,7 +127,7 @@ export function createApprovalActivities(deps: ApprovalActivityDeps) {
         const pageUrl = `${publicUrl}/approve/${encodeURIComponent(token)}`;
         const msg = slackApprovalMessage(presented, { approvalId, pageUrl, tier: input.tier, ended: false, reminder: step !== 'request' });
         if (!r.onBehalfOf) return msg;
-        return { ...msg, blocks: [...msg.blocks.slice(0, -1), { type: 'context', elements: [{ type: 'mrkdwn', text: `You receive this as the delegate of ${r.onBehalfOf}, who is away.` }] }, ...msg.blocks.slice(-1)] };
+        return { ...msg, blocks: [...msg.blocks.slice(0, -1), { type: 'context', elements: [{ type: 'mrkdwn', text: slackEscape(`You receive this as the delegate of ${names[r.onBehalfOf] ?? r.onBehalfOf}, who is away.`) }] }, ...msg.blocks.slice(-1)] };
       });
       if (result === 'sent') sent += 1;
       else skipped += 1;
@@ -144,8 +147,11 @@ export function createApprovalActivities(deps: ApprovalActivityDeps) {
       const step = input.step ?? 'request';
       if (channel === 'slack' && !notifier.slackEnabled) return { sent: 0, skipped: 0 };
       const approval = await approvalOf(workflowId, '');
-      const recipients = await people.recipients(input.orgId, input.approvers, approval.proposerId, new Date());
-      const result = channel === 'email' ? await byEmail(input, workflowId, approval.id, recipients, step) : await bySlack(input, workflowId, approval.id, recipients, step);
+      const skip = new Set(input.skip ?? []);
+      const recipients = (await people.recipients(input.orgId, input.approvers, approval.proposerId, new Date())).filter((r) => !skip.has(r.approverId) && !skip.has(r.person.id));
+      const names = await people.names(input.orgId, recipients.flatMap((r) => (r.onBehalfOf ? [r.onBehalfOf] : [])));
+      const send = channel === 'email' ? byEmail : bySlack;
+      const result = await send(input, workflowId, approval.id, recipients, step, names);
       const missing = input.approvers.filter((id) => !recipients.some((r) => r.approverId === id));
       const delegated = recipients.filter((r) => r.onBehalfOf).map((r) => ({ approver: r.approverId, delegate: r.person.id }));
       const reminder = step !== 'request';

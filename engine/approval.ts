@@ -133,7 +133,8 @@ const HISTORY_EVENT: Record<VoteChoice, string> = { approve: 'APPROVED_BY', deny
 export function applyDecision(plan: ApprovalPlan, state: ApprovalState, d: VoteRequest & { atIso: string; comment?: string }): ApprovalState {
   const problem = checkDecision(plan, state, d);
   if (problem) throw new Error(`${problem.code}: ${problem.message}`);
-  const conditions = d.decision === 'conditional' ? (d.conditions ?? []).map((c) => c.trim()).filter(Boolean) : [];
+  const given = Array.isArray(d.conditions) ? d.conditions.filter((c): c is string => typeof c === 'string') : [];
+  const conditions = d.decision === 'conditional' ? given.map((c) => c.trim()).filter(Boolean) : [];
   const vote: ApprovalVote = {
     approverId: d.approverId,
     tier: state.tier,

@@ -3,6 +3,8 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm'
 /** A person who approves or administers. Roles: `approver`, `admin`. */
 @Entity('users')
 @Index(['orgId', 'email'], { unique: true })
+// A Slack click is mapped to exactly one person.
+@Index(['orgId', 'slackUserId'], { unique: true, where: '"slackUserId" IS NOT NULL' })
 export class User {
   @PrimaryColumn({ type: 'text' })
   id: string;

@@ -151,12 +151,19 @@ export class ApprovalService {
     return { ...result, approvalId: approval.id };
   }
 
-  /** The proposer takes its request back; it ends as DENY. `by` is the key or person acting for the proposer. */
-  async withdraw(approval: Approval, by: { keyId: string }, reason?: string): Promise<VoteResult> {
+  /**
+   * The proposer takes its request back; it ends as DENY. Who acts for the proposer: the
+   * key that proposed it, an admin key, or the person who is the proposer. Anyone else is
+   * refused by the engine (NOT_PROPOSER).
+   */
+  async withdraw(approval: Approval, principal: Principal, opts: { proposedByKey: string | null; reason?: string }): Promise<VoteResult> {
     ensureOpen(approval);
-    const result = await this.deps.workflows.withdraw(approval.workflowId, { by: approval.proposerId, ...(reason ? { reason } : {}) });
+    const person = await this.deps.people.forPrincipal(principal);
+    const actsForProposer = principal.role === 'admin' || principal.keyId === opts.proposedByKey || person?.id === approval.proposerId;
+    const by = actsForProposer ? approval.proposerId : (person?.id ?? `key:${principal.keyId}`);
+    const result = await this.deps.workflows.withdraw(approval.workflowId, { by, ...(opts.reason ? { reason: opts.reason } : {}) });
     await this.deps.audit.append(approval.orgId, [
-      { actorType: 'api_key', actorId: by.keyId, entityType: approval.subjectType, entityId: approval.subjectId, action: 'approval.withdraw', data: { approvalId: approval.id, reason: reason ?? null, status: result.status } },
+      { actorType: 'api_key', actorId: principal.keyId, entityType: approval.subjectType, entityId: approval.subjectId, action: 'approval.withdraw', data: { approvalId: approval.id, reason: opts.reason ?? null, status: result.status } },
     ]);
     return { ...result, approvalId: approval.id };
   }
@@ -173,7 +180,7 @@ export class ApprovalService {
     if (eligible.has(person.id)) return undefined;
     const voted = votedIds(state);
     const delegators = await this.deps.people.delegatorsOf(approval.orgId, person.id, new Date());
-    return delegators.find((d) => eligible.has(d.id) && !voted.has(d.id))?.id;
+    return delegators.find((d) => eligible.has(d.id) && !voted.has(d.id) && d.id !== approval.proposerId)?.id;
   }
 
   /** What waits for `person` now, as an approver or as someone's delegate; oldest first. */

@@ -72,9 +72,17 @@ export class People {
     return (await this.ds.getRepository(User).find({ where: { orgId, id: In(unique) } })).map(toPerson);
   }
 
+  /** The one person of the organization with this Slack id (unique by index). */
   async bySlackUser(orgId: string, slackUserId: string): Promise<Person | null> {
     const u = await this.ds.getRepository(User).findOne({ where: { orgId, slackUserId } });
     return u ? toPerson(u) : null;
+  }
+
+  /** Refuses a Slack id another person of the organization already has. */
+  async checkSlackId(orgId: string, slackUserId: string | null | undefined, personId?: string): Promise<void> {
+    if (!slackUserId) return;
+    const holder = await this.ds.getRepository(User).findOne({ where: { orgId, slackUserId } });
+    if (holder && holder.id !== personId) throw new DomainError('SLACK_ID_TAKEN', `slack_user_id: ${slackUserId} belongs to another person (${holder.id})`, 'slack_user_id');
   }
 
   /** The person an API key belongs to, if it belongs to one. */
@@ -91,11 +99,12 @@ export class People {
 
   /**
    * Whom to ask for each approver at `now`: the approver, or their active delegate.
-   * The proposer is never anyone's delegate for their own action, and nobody removed
-   * is asked; an approver whose delegate cannot be asked is asked themselves.
+   * The proposer is never asked, nor anyone's delegate for their own action, and nobody
+   * removed is asked; an approver whose delegate cannot be asked is asked themselves.
    */
   async recipients(orgId: string, approverIds: string[], proposerId: string, now: Date): Promise<Recipient[]> {
-    const approvers = (await this.many(orgId, approverIds)).filter((p) => !p.disabled);
+    // The proposer can never decide on its own action: nobody is asked in its place either.
+    const approvers = (await this.many(orgId, approverIds)).filter((p) => !p.disabled && p.id !== proposerId);
     const delegateIds = approvers.filter((p) => delegationActive(p, now)).map((p) => p.delegate!.id);
     const delegates = new Map((await this.many(orgId, delegateIds)).map((p) => [p.id, p]));
     return approvers.map((a) => {
@@ -137,7 +146,10 @@ export class People {
     if (!row || row.slackUserId) return row?.slackUserId ?? null;
     if (row.slackLookedUpAt) return null;
     const found = await this.slack.lookupByEmail(p.email);
-    await this.ds.getRepository(User).update({ id: p.id, orgId: p.orgId }, { slackLookedUpAt: new Date(), ...(found ? { slackUserId: found } : {}) });
-    return found;
+    // An id someone else already holds is not taken over: a click must map to one person.
+    const taken = found ? await this.ds.getRepository(User).exists({ where: { orgId: p.orgId, slackUserId: found } }) : false;
+    const usable = found && !taken ? found : null;
+    await this.ds.getRepository(User).update({ id: p.id, orgId: p.orgId }, { slackLookedUpAt: new Date(), ...(usable ? { slackUserId: usable } : {}) });
+    return usable;
   }
 }

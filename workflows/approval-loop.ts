@@ -121,7 +121,8 @@ export async function runApprovalLoop(input: ApprovalLoopInput): Promise<Approva
       }
       if (next < reminders.length) {
         next += 1;
-        for (const channel of ['email', 'slack'] as const) deliverBeside({ ...notice, workflowId, channel, step: `reminder-${next}` });
+        const skip = [...state.approvals, ...state.denials].flatMap((v) => [v.approverId, v.onBehalfOf ?? v.approverId]);
+        for (const channel of ['email', 'slack'] as const) deliverBeside({ ...notice, workflowId, channel, step: `reminder-${next}`, skip });
         continue;
       }
       state = applyTimeout(plan, state, nowIso());

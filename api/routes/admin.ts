@@ -103,10 +103,11 @@ export function adminRouter(deps: ApiDeps): Router {
 
   route(r, docs, keys, {
     method: 'post', path: '/api/v1/users', summary: 'Add a person (approver or admin)', tags: ['Admin'], scope: 'admin', body: UserIn,
-    responses: { 201: { description: 'Created', schema: UserOut }, 409: { description: 'Email already used in this organization' } },
+    responses: { 201: { description: 'Created', schema: UserOut }, 409: { description: 'Email or Slack id already used in this organization' } },
   }, async ({ res, body, principal }) => {
     const repo = ds.getRepository(User);
     if (await repo.exists({ where: { orgId: principal.orgId, email: body.email.toLowerCase() } })) throw conflict('USER_EXISTS', `a user with email ${body.email} exists`, 'email');
+    await deps.people.checkSlackId(principal.orgId, body.slack_user_id);
     const u = repo.create({ id: newId('usr'), orgId: principal.orgId, email: body.email.toLowerCase(), name: body.name, slackUserId: body.slack_user_id ?? null, roles: [...new Set(body.roles)], disabledAt: null });
     await audit.append(principal.orgId, [{ ...actorOf(principal), entityType: 'user', entityId: u.id, action: 'create', data: { email: u.email, name: u.name, roles: u.roles, slackUserId: u.slackUserId } }], async (em) => {
       await em.insert(User, u);
@@ -137,7 +138,10 @@ export function adminRouter(deps: ApiDeps): Router {
     const u = await person(principal.orgId, params.id);
     const changes: Partial<User> = {};
     if (body.name !== undefined) changes.name = body.name;
-    if (body.slack_user_id !== undefined) changes.slackUserId = body.slack_user_id;
+    if (body.slack_user_id !== undefined) {
+      await deps.people.checkSlackId(principal.orgId, body.slack_user_id, u.id);
+      changes.slackUserId = body.slack_user_id;
+    }
     if (body.roles !== undefined) changes.roles = [...new Set(body.roles)];
     if (body.disabled === false && u.disabledAt) changes.disabledAt = null;
     if (body.disabled === true && !u.disabledAt) throw badRequest('USE_DELETE', 'remove a person with DELETE /api/v1/users/:id (it also revokes their keys)', 'disabled');

@@ -241,14 +241,16 @@ export function aegisRouter(deps: ApiDeps): Router {
   route(r, docs, keys, {
     method: 'post',
     path: '/api/v1/governance/decisions/:id/withdraw',
-    summary: 'The proposer gives up a pending action; it ends as DENY',
+    summary: 'The proposer gives up a pending action; it ends as DENY (the key that proposed it, the proposing person, or an admin)',
     tags,
     scope: 'governance:propose',
     body: z.object({ reason: z.string().max(2000).optional() }).strict(),
-    responses: { 202: { description: 'Withdrawn: the approval ends as DENY' }, 409: { description: 'Not pending' } },
+    responses: { 202: { description: 'Withdrawn: the approval ends as DENY' }, 403: { description: 'Not the proposer (NOT_PROPOSER)' }, 409: { description: 'Not pending' } },
   }, async ({ res, params, body, principal }) => {
     const a = await approvalOf(principal.orgId, params.id);
-    await deps.approvals.withdraw(a, { keyId: principal.keyId }, body.reason);
+    // The key that proposed the action may take it back (agents' keys belong to no person).
+    const [proposed] = (await ds.query(`SELECT r."actorId" FROM decisions d JOIN audit_records r ON r.id = d."auditRef" WHERE d.id = $1 AND d."orgId" = $2`, [a.subjectId, principal.orgId])) as { actorId: string }[];
+    await deps.approvals.withdraw(a, principal, { proposedByKey: proposed?.actorId ?? null, reason: body.reason });
     res.status(202).json({ decision_id: a.subjectId, withdrawn: true });
   });
 

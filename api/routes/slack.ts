@@ -24,11 +24,12 @@ interface InteractionPayload {
 }
 
 /** The deny modal: a reason, required, recorded in the audit with the vote. */
-function denyModal(approvalId: string, title: string): object {
+function denyModal(approvalId: string, channel: string | undefined, title: string): object {
   return {
     type: 'modal',
     callback_id: DENY_MODAL,
-    private_metadata: JSON.stringify({ approvalId }),
+    // The message's channel rides along, so a refusal that comes after the modal closed can still be told there.
+    private_metadata: JSON.stringify({ approvalId, channel }),
     title: { type: 'plain_text', text: 'Deny this action' },
     submit: { type: 'plain_text', text: 'Deny' },
     close: { type: 'plain_text', text: 'Cancel' },
@@ -124,7 +125,7 @@ export function slackRouter(deps: ApiDeps): Router {
         // The reason comes from the modal; its submission is the vote.
         if (!p.trigger_id) throw new DomainError('VALIDATION_FAILED', 'trigger_id: required to open the deny modal', 'trigger_id');
         const title = `${(who.approval.summary as { capability?: string }).capability ?? 'this action'} by ${(who.approval.summary as { actorId?: string }).actorId ?? 'an agent'}`;
-        await slack.openModal(p.trigger_id, denyModal(who.approval.id, title));
+        await slack.openModal(p.trigger_id, denyModal(who.approval.id, p.channel?.id ?? p.container?.channel_id, title));
         res.status(200).end();
         return;
       }
@@ -137,7 +138,9 @@ export function slackRouter(deps: ApiDeps): Router {
     if (p.type === 'view_submission' && p.view?.callback_id === DENY_MODAL) {
       let approvalId: string | undefined;
       try {
-        approvalId = (JSON.parse(p.view.private_metadata ?? '{}') as { approvalId?: string }).approvalId;
+        const meta = JSON.parse(p.view.private_metadata ?? '{}') as { approvalId?: string; channel?: string };
+        approvalId = meta.approvalId;
+        if (typeof meta.channel === 'string') p.channel = { id: meta.channel };
       } catch {
         approvalId = undefined;
       }

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { ApiDeps } from '../deps';
+import { escapeHtml } from '../../services/html';
 
 /** Health, readiness and the API's own description. */
 export function systemRouter(deps: ApiDeps): Router {
@@ -41,7 +42,7 @@ export function systemRouter(deps: ApiDeps): Router {
   return r;
 }
 
-const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const esc = escapeHtml;
 
 /** A self-contained reference page (no CDN: Arbiter runs on closed networks too). */
 function renderDocs(doc: Record<string, unknown>): string {

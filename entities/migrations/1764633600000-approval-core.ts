@@ -22,6 +22,10 @@ export class ApprovalCore1764633600000 implements MigrationInterface {
     await q.query("ALTER TABLE \"users\" ADD \"delegateFrom\" TIMESTAMP WITH TIME ZONE");
     await q.query("ALTER TABLE \"users\" ADD \"delegateUntil\" TIMESTAMP WITH TIME ZONE");
     await q.query("ALTER TABLE \"approval_tokens\" ADD \"approvalId\" text");
+    // One person per Slack user in an organization: a second holder of an id loses it (the earliest keeps it).
+    await q.query(`UPDATE users u SET "slackUserId" = NULL WHERE "slackUserId" IS NOT NULL AND EXISTS (
+      SELECT 1 FROM users o WHERE o."orgId" = u."orgId" AND o."slackUserId" = u."slackUserId" AND (o."createdAt", o.id) < (u."createdAt", u.id))`);
+    await q.query("CREATE UNIQUE INDEX \"IDX_c05cfbcda85194d6e94916c344\" ON \"users\" (\"orgId\", \"slackUserId\") WHERE \"slackUserId\" IS NOT NULL");
     await q.query(`INSERT INTO approvals (id, "orgId", "subjectType", "subjectId", "workflowId", "proposerId", plan, state, status, summary, "createdAt")
       SELECT 'apr_' || d.id, d."orgId", 'decision', d.id, d."workflowId", d."actorId", d."approvalPlan", d."approvalState", 'PENDING',
              jsonb_build_object('capability', d.capability, 'actorId', d."actorId", 'actorType', d."actorType", 'riskScore', d."riskScore",
@@ -34,6 +38,7 @@ export class ApprovalCore1764633600000 implements MigrationInterface {
   }
 
   public async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP INDEX IF EXISTS "IDX_c05cfbcda85194d6e94916c344"');
     await q.query('ALTER TABLE "approval_tokens" DROP COLUMN "approvalId"');
     for (const c of ['delegateUntil', 'delegateFrom', 'delegateId', 'slackLookedUpAt']) await q.query(`ALTER TABLE "users" DROP COLUMN "${c}"`);
     await q.query('DROP TABLE IF EXISTS "deliveries"');

@@ -34,6 +34,15 @@ async function spawnWorker(stack: Stack, temporal: TestWorkflowEnvironment, smtp
   return child;
 }
 
+/** Polls `check` until it holds (activities run beside the request that started them). */
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const transfer = (over: Record<string, unknown> = {}) =>
   proposal({ actor: { id: 'pay-bot', type: 'ai-agent' }, action: { capability: 'payments.transfer', parameters: { amount: 1200, to: 'ACME' } }, ...over });
 
@@ -113,11 +122,19 @@ describe('human approval, end to end: email link → page → decision → the a
   it('refuses self-approval: a person never approves their own action', async () => {
     const p = await s.call('POST', '/api/v1/governance/propose', { body: transfer({ actor: { id: alice, type: 'human' } }) });
     assert.equal(p.body.outcome, 'REQUIRE_CONFIRMATION');
-    const mail = await smtp.waitFor((m) => m.to === 'alice@example.com' && m.text.includes(p.body.decision_id));
-    const posted = await postForm(linkIn(mail.text), { decision: 'approve' });
+    // The proposer is never asked: the request goes to the admins' tier only when escalated, and nobody mails Alice.
+    const id = p.body.decision_id as string;
+    await waitUntil(async () => (await s.core.ds.query(`SELECT 1 FROM audit_records WHERE "entityId" = $1 AND action = 'approval.notified'`, [id])).length === 1);
+    const notified = await s.core.ds.query(`SELECT data FROM audit_records WHERE "entityId" = $1 AND action = 'approval.notified'`, [id]);
+    assert.ok(!notified[0].data.approvers.includes(alice), 'the proposer is not among those asked');
+    assert.ok(!smtp.inbox.some((m) => m.to === 'alice@example.com' && m.text.includes(id)));
+    // A link in the proposer's hands (however it got there) still cannot approve.
+    const [approval] = await s.core.ds.query(`SELECT id, "workflowId" FROM approvals WHERE "subjectId" = $1`, [id]);
+    const token = await s.core.ds.transaction((em) => s.core.links.issue(em, { orgId: 'org_default', decisionId: id, approvalId: approval.id, workflowId: approval.workflowId, approverId: alice, tier: 1, ttlSeconds: 600 }));
+    const posted = await postForm(`${s.url}/approve/${token}`, { decision: 'approve' });
     assert.equal(posted.status, 403);
     assert.match(posted.text, /SELF_APPROVAL/);
-    const d = await s.call('GET', `/api/v1/governance/decisions/${p.body.decision_id}`);
+    const d = await s.call('GET', `/api/v1/governance/decisions/${id}`);
     assert.equal(d.body.status, 'pending');
   });
 

@@ -51,7 +51,6 @@ export async function startStack(opts: { temporal?: TestWorkflowEnvironment; env
   const core = await createCore(config, { log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
   await core.store.listen();
   const workflows = new WorkflowGateway(temporal.client, taskQueue);
-  const services = buildAppServices(core, workflows);
 
   // PUBLIC_URL must carry the real port for approval links: listen first, then finish the config.
   const docs = new ApiDocs();
@@ -63,6 +62,8 @@ export async function startStack(opts: { temporal?: TestWorkflowEnvironment; env
   const port = (server.address() as AddressInfo).port;
   config = { ...config, PUBLIC_URL: `http://127.0.0.1:${port}` };
   core.config = config;
+  // Built once the port is known: services hand out links on PUBLIC_URL.
+  const services = buildAppServices(core, workflows);
   holder.app = createApp({ ...core, ...services, config, workflows, docs, temporalReady: async () => true });
   const url = `http://127.0.0.1:${port}`;
 
