@@ -22,6 +22,7 @@ export interface AppServices {
 export function buildAppServices(core: Core, workflows: WorkflowGateway): AppServices {
   const { config } = core;
   registerPolicyLoader(core.store);
+  const approvals = new ApprovalService({ ds: core.ds, audit: core.audit, workflows, people: core.people, links: core.links, records: core.records, publicUrl: config.PUBLIC_URL, metrics: core.metrics });
   const decide = new DecideService({
     ds: core.ds,
     audit: core.audit,
@@ -29,18 +30,19 @@ export function buildAppServices(core: Core, workflows: WorkflowGateway): AppSer
     workflows,
     records: core.records,
     metrics: core.metrics,
-    approvals: { tier1TimeoutSeconds: config.APPROVAL_TIER1_TIMEOUT_SECONDS, tier2TimeoutSeconds: config.APPROVAL_TIER2_TIMEOUT_SECONDS, quorum: config.APPROVAL_QUORUM },
+    approvals,
+    approvalDefaults: { tier1TimeoutSeconds: config.APPROVAL_TIER1_TIMEOUT_SECONDS, tier2TimeoutSeconds: config.APPROVAL_TIER2_TIMEOUT_SECONDS, quorum: config.APPROVAL_QUORUM },
   });
   decide.use(new PolicyDecisionExtension(core.ds));
   const ruleStats = new RuleStats(core.ds);
   ruleStats.start();
   // A process that died between committing a pending decision and starting its workflow leaves it unstarted: resume it.
-  const sweep = setInterval(() => void decide.resumeUnstarted().catch(() => undefined), config.PENDING_SWEEP_SECONDS * 1000);
+  const sweep = setInterval(() => void approvals.resumeUnstarted().catch(() => undefined), config.PENDING_SWEEP_SECONDS * 1000);
   sweep.unref();
   decide.observe((orgId, snapshot, verdict) => ruleStats.record(orgId, snapshot.ruleDefs.map((r) => r.id), verdict));
   return {
     decide,
-    approvals: new ApprovalService({ ds: core.ds, audit: core.audit, workflows, people: core.people, links: core.links, records: core.records, publicUrl: config.PUBLIC_URL }),
+    approvals,
     policies: new PolicyService(core.ds, core.audit, core.store),
     compiler: new PolicyCompiler(config.LLM_BASE_URL ? { baseUrl: config.LLM_BASE_URL, apiKey: config.LLM_API_KEY, model: config.LLM_MODEL } : null),
     ruleStats,

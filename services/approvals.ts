@@ -1,11 +1,14 @@
 import type { DataSource } from 'typeorm';
 import { eligibleApprovers, initialState, tierDeadline } from '../engine/approval';
 import type { ApprovalPlan, ApprovalState, VoteChoice } from '../engine/approval';
-import { Approval } from '../entities';
+import { Approval, Decision } from '../entities';
+import type { Proposal } from '../engine/types';
 import type { DecideResult, ProposalSummary, VoteChannel } from '../workflows/messages';
 import type { ApprovalLinks } from './approval-links';
 import type { ApprovalRecords } from './approval-records';
 import type { AuditLog } from './audit-log';
+import { summaryOf } from './decide';
+import type { Metrics } from './metrics';
 import type { Principal } from './auth';
 import { DomainError } from './errors';
 import type { People, Person } from './people';
@@ -60,10 +63,16 @@ function votedIds(state: ApprovalState): Set<string> {
  * The workflow's update validator has the last word (from the engine's own check),
  * so a refusal reaches the person at once as a DomainError and the workflow keeps
  * serving; this service adds who the person is, whom they stand in for, and the audit.
+ * It also starts approvals' workflows, and resumes those a crashed process never started.
  */
-export class ApprovalService {
+/** What the decision path needs of the approval core: starting an approval's workflow. */
+export interface ApprovalStarter {
+  startProposal(row: Decision, summary: ProposalSummary): Promise<void>;
+}
+
+export class ApprovalService implements ApprovalStarter {
   constructor(
-    private readonly deps: { ds: DataSource; audit: AuditLog; workflows: WorkflowGateway; people: People; links: ApprovalLinks; records: ApprovalRecords; publicUrl: string },
+    private readonly deps: { ds: DataSource; audit: AuditLog; workflows: WorkflowGateway; people: People; links: ApprovalLinks; records: ApprovalRecords; publicUrl: string; metrics?: Metrics },
   ) {}
 
   async get(orgId: string, id: string): Promise<Approval> {
@@ -82,6 +91,51 @@ export class ApprovalService {
 
   async forSubject(orgId: string, subjectType: string, subjectId: string): Promise<Approval | null> {
     return this.deps.ds.getRepository(Approval).findOne({ where: { orgId, subjectType, subjectId } });
+  }
+
+  /**
+   * Starts the workflow of a decision's approval (idempotent by workflow id) and marks the
+   * decision started. Throws when Temporal cannot be reached: the caller fails the decision closed.
+   */
+  async startProposal(row: Decision, summary: ProposalSummary): Promise<void> {
+    try {
+      const callbackUrl = (row.proposal as { callbackUrl?: string }).callbackUrl;
+      await this.deps.workflows.startProposal({ orgId: row.orgId, decisionId: row.id, plan: row.approvalPlan as unknown as ApprovalPlan, summary, ...(callbackUrl ? { callbackUrl } : {}) });
+    } catch (e) {
+      this.deps.metrics?.workflowStarts.inc({ kind: 'approval', result: 'failed' });
+      throw e;
+    }
+    this.deps.metrics?.workflowStarts.inc({ kind: 'approval', result: 'started' });
+    row.workflowStartedAt = new Date();
+    // Best effort: the workflow runs either way. If this mark is lost, the sweep starts it again,
+    // which is a no-op by workflow id, and marks it then. Failing here must not close a running approval.
+    await this.deps.ds.query('UPDATE decisions SET "workflowStartedAt" = $3 WHERE id = $1 AND "orgId" = $2', [row.id, row.orgId, row.workflowStartedAt]).catch(() => undefined);
+  }
+
+  /**
+   * Starts the approval workflow of pending decisions whose process died between
+   * committing them and starting it (older than `graceMs`, so a start in flight is
+   * not raced). Starting is idempotent by workflow id. Returns how many it resumed.
+   */
+  async resumeUnstarted(graceMs = 30_000, limit = 100): Promise<number> {
+    const rows = await this.deps.ds
+      .getRepository(Decision)
+      .createQueryBuilder('d')
+      .where(`d.status = 'pending' AND d."workflowStartedAt" IS NULL AND d."approvalPlan" IS NOT NULL AND d."createdAt" < :before`, { before: new Date(Date.now() - graceMs) })
+      .orderBy('d."createdAt"', 'ASC')
+      .limit(limit)
+      .getMany();
+    let resumed = 0;
+    for (const row of rows) {
+      try {
+        await this.startProposal(row, summaryOf(row, row.proposal as unknown as Proposal));
+        await this.deps.audit.append(row.orgId, [{ actorType: 'system', actorId: 'approvals', entityType: 'decision', entityId: row.id, action: 'approval.resumed', data: { workflowId: row.workflowId }, dedupeKey: `${row.workflowId ?? row.id}:resumed` }]);
+        resumed += 1;
+      } catch {
+        // Temporal is unreachable: the next sweep tries again; the decision stays pending, never ALLOW.
+      }
+    }
+    return resumed;
   }
 
   /**

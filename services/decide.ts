@@ -7,6 +7,7 @@ import type { ActorHistory, Outcome, Proposal, Verdict } from '../engine/types';
 import { Decision, User } from '../entities';
 import type { BudgetReservation } from '../entities';
 import type { ApprovalRecords } from './approval-records';
+import type { ApprovalStarter } from './approvals';
 import type { AuditLog } from './audit-log';
 import type { Metrics } from './metrics';
 import type { Principal } from './auth';
@@ -69,7 +70,7 @@ export class DecideService {
   private readonly observers: ((orgId: string, snapshot: PolicySnapshot, verdict: Verdict) => void)[] = [];
 
   constructor(
-    private readonly deps: { ds: DataSource; audit: AuditLog; store: PolicyStore; workflows: WorkflowGateway; records: ApprovalRecords; approvals: ApprovalDefaults; metrics?: Metrics },
+    private readonly deps: { ds: DataSource; audit: AuditLog; store: PolicyStore; workflows: WorkflowGateway; records: ApprovalRecords; approvals: ApprovalStarter; approvalDefaults: ApprovalDefaults; metrics?: Metrics },
   ) {}
 
   use(ext: DecisionExtension): void {
@@ -190,7 +191,7 @@ export class DecideService {
     if (verdict.notify.length) await this.startNotification(orgId, id, verdict, summaryOf(row, proposal));
     if (row.status === 'pending' && row.approvalPlan) {
       try {
-        await this.startApproval(row, summaryOf(row, proposal));
+        await this.deps.approvals.startProposal(row, summaryOf(row, proposal));
       } catch (e) {
         // Nobody will ever be asked: close it as DENY, audited, rather than leave it hanging.
         await this.failPending(orgId, id, 'WORKFLOW_START_FAILED', (e as Error).message);
@@ -198,47 +199,6 @@ export class DecideService {
       }
     }
     return { decision: row, auditSeq: rec.seq, auditHash: rec.hash, replayed: false, verdict };
-  }
-
-  private async startApproval(row: Decision, summary: ProposalSummary): Promise<void> {
-    try {
-      const callbackUrl = (row.proposal as { callbackUrl?: string }).callbackUrl;
-      await this.deps.workflows.startProposal({ orgId: row.orgId, decisionId: row.id, plan: row.approvalPlan as unknown as ApprovalPlan, summary, ...(callbackUrl ? { callbackUrl } : {}) });
-    } catch (e) {
-      this.deps.metrics?.workflowStarts.inc({ kind: 'approval', result: 'failed' });
-      throw e;
-    }
-    this.deps.metrics?.workflowStarts.inc({ kind: 'approval', result: 'started' });
-    row.workflowStartedAt = new Date();
-    // Best effort: the workflow runs either way. If this mark is lost, the sweep starts it again,
-    // which is a no-op by workflow id, and marks it then. Failing here must not close a running approval.
-    await this.deps.ds.query('UPDATE decisions SET "workflowStartedAt" = $3 WHERE id = $1 AND "orgId" = $2', [row.id, row.orgId, row.workflowStartedAt]).catch(() => undefined);
-  }
-
-  /**
-   * Starts the approval workflow of pending decisions whose process died between
-   * committing them and starting it (older than `graceMs`, so a start in flight is
-   * not raced). Starting is idempotent by workflow id. Returns how many it resumed.
-   */
-  async resumeUnstarted(graceMs = 30_000, limit = 100): Promise<number> {
-    const rows = await this.deps.ds
-      .getRepository(Decision)
-      .createQueryBuilder('d')
-      .where(`d.status = 'pending' AND d."workflowStartedAt" IS NULL AND d."approvalPlan" IS NOT NULL AND d."createdAt" < :before`, { before: new Date(Date.now() - graceMs) })
-      .orderBy('d."createdAt"', 'ASC')
-      .limit(limit)
-      .getMany();
-    let resumed = 0;
-    for (const row of rows) {
-      try {
-        await this.startApproval(row, summaryOf(row, row.proposal as unknown as Proposal));
-        await this.deps.audit.append(row.orgId, [{ actorType: 'system', actorId: 'decide', entityType: 'decision', entityId: row.id, action: 'approval.resumed', data: { workflowId: row.workflowId }, dedupeKey: `${row.workflowId ?? row.id}:resumed` }]);
-        resumed += 1;
-      } catch {
-        // Temporal is unreachable: the next sweep tries again; the decision stays pending, never ALLOW.
-      }
-    }
-    return resumed;
   }
 
   /** A notice never blocks or changes a decision: a failed start is audited and the decision stands. */
@@ -282,7 +242,7 @@ export class DecideService {
     const resolve = (ref: string) => users.find((u) => u.id === ref || u.email.toLowerCase() === ref.toLowerCase())?.id;
     const tier1 = named.length ? named.map(resolve).filter((x): x is string => !!x) : users.filter((u) => u.roles.includes('approver')).map((u) => u.id);
     const admins = users.filter((u) => u.roles.includes('admin')).map((u) => u.id);
-    const d = this.deps.approvals;
+    const d = this.deps.approvalDefaults;
     const quorum = Math.max(1, Math.min(verdict.approval?.quorum ?? d.quorum, Math.max(1, tier1.length)));
     const tiers = [
       { label: 'approvers', approvers: tier1, quorum, timeoutSeconds: verdict.approval?.timeoutSeconds ?? d.tier1TimeoutSeconds },
@@ -331,6 +291,6 @@ function isUniqueViolation(e: unknown): boolean {
 }
 
 /** What the approval and notification mails show about a decision. */
-function summaryOf(row: Decision, proposal: Proposal): ProposalSummary {
+export function summaryOf(row: Decision, proposal: Proposal): ProposalSummary {
   return { capability: row.capability, actorId: row.actorId, actorType: row.actorType, riskScore: row.riskScore, reason: row.reason, outcome: row.outcome, parameters: proposal.action.parameters, environment: proposal.environment, ...(proposal.reasoning ? { reasoning: proposal.reasoning } : {}) };
 }

@@ -230,8 +230,8 @@ describe('human approval, end to end: email link → page → decision → the a
       await em.query(`INSERT INTO approvals (id, "orgId", "subjectType", "subjectId", "workflowId", "proposerId", plan, state, status, summary)
         SELECT id || 'x', "orgId", "subjectType", $1, 'proposal-' || $1, "proposerId", plan, state, status, summary FROM approvals WHERE "subjectId" = $2`, [orphan, p.body.decision_id]);
     });
-    assert.equal(await s.services.decide.resumeUnstarted(), 1);
-    assert.equal(await s.services.decide.resumeUnstarted(), 0, 'resumed once');
+    assert.equal(await s.services.approvals.resumeUnstarted(), 1);
+    assert.equal(await s.services.approvals.resumeUnstarted(), 0, 'resumed once');
     const mail = await smtp.waitFor((m) => m.to === 'alice@example.com' && m.text.includes(orphan));
     assert.equal((await postForm(linkIn(mail.text), { decision: 'approve' })).status, 200);
     const final = await s.call('GET', `/api/v1/governance/decisions/${orphan}?wait=15`);
