@@ -44,7 +44,10 @@ export interface NotifyTierInput {
 
 export interface RecordApprovalEventInput {
   orgId: string;
+  /** The approval's subject (a decision id for proposals). */
   decisionId: string;
+  /** Absent before gates: the proposal's workflow id then. */
+  workflowId?: string;
   event: 'escalated' | 'expired';
   tier: number;
   state: ApprovalState;
@@ -52,7 +55,10 @@ export interface RecordApprovalEventInput {
 
 export interface DeliveryFailureInput {
   orgId: string;
+  /** The approval's subject (a decision id for proposals). */
   decisionId: string;
+  /** Absent before gates: the proposal's workflow id then. */
+  workflowId?: string;
   kind: 'notification' | 'webhook' | 'slack';
   data: JsonObject;
   /** A callback's URL: only its host is recorded (a query string may carry a token). */
@@ -76,7 +82,7 @@ export function createApprovalActivities(deps: ApprovalActivityDeps) {
   /** The approval a workflow runs: its row id (the workflow id for rows that predate approvals) and proposer. */
   async function approvalOf(workflowId: string, fallbackProposer: string) {
     const row = await records.forWorkflow(workflowId);
-    return { id: row?.id ?? workflowId, proposerId: row?.proposerId ?? fallbackProposer };
+    return { id: row?.id ?? workflowId, proposerId: row?.proposerId ?? fallbackProposer, subjectType: row?.subjectType ?? 'decision' };
   }
 
   /** A link for the person asked; it commits with whatever the caller writes in `em`. */
@@ -161,7 +167,7 @@ export function createApprovalActivities(deps: ApprovalActivityDeps) {
         {
           actorType: 'system',
           actorId: 'workflow',
-          entityType: 'decision',
+          entityType: approval.subjectType,
           entityId: input.decisionId,
           action: reminder ? 'approval.reminded' : 'approval.notified',
           data: {
@@ -203,12 +209,13 @@ export function createApprovalActivities(deps: ApprovalActivityDeps) {
 
     /** Audits an escalation or expiry and keeps the live state for list views. */
     async recordApprovalEvent(input: RecordApprovalEventInput): Promise<void> {
-      const workflowId = proposalWorkflowId(input.decisionId);
+      const workflowId = input.workflowId ?? proposalWorkflowId(input.decisionId);
+      const approval = await approvalOf(workflowId, '');
       await audit.append(
         input.orgId,
-        [{ actorType: 'system', actorId: 'workflow', entityType: 'decision', entityId: input.decisionId, action: `approval.${input.event}`, data: { fromTier: input.tier, toTier: input.state.tier, status: input.state.status }, dedupeKey: `${workflowId}:${input.event}:${input.tier}` }],
+        [{ actorType: 'system', actorId: 'workflow', entityType: approval.subjectType, entityId: input.decisionId, action: `approval.${input.event}`, data: { fromTier: input.tier, toTier: input.state.tier, status: input.state.status }, dedupeKey: `${workflowId}:${input.event}:${input.tier}` }],
         async (em) => {
-          await em.update(Decision, { id: input.decisionId, orgId: input.orgId }, { approvalState: input.state as unknown as JsonObject });
+          if (approval.subjectType === 'decision') await em.update(Decision, { id: input.decisionId, orgId: input.orgId }, { approvalState: input.state as unknown as JsonObject });
         },
       );
       await records.mirror(workflowId, input.state);
@@ -217,15 +224,13 @@ export function createApprovalActivities(deps: ApprovalActivityDeps) {
     /** Audits a notice, a Slack message or a callback that gave up after every retry; the decision stands and can still be read. */
     async recordDeliveryFailure(input: DeliveryFailureInput): Promise<void> {
       const where = [input.data.tier, input.data.step].filter((x) => x !== undefined && x !== null).join(':');
-      if (input.kind === 'slack') {
-        const row = await records.forWorkflow(proposalWorkflowId(input.decisionId));
-        if (row) await notifier.markFailed(row.id, 'slack', String(input.data.step ?? 'request'), 'gave up after retries');
-      }
+      const row = await records.forWorkflow(input.workflowId ?? proposalWorkflowId(input.decisionId));
+      if (row && input.kind === 'slack') await notifier.markFailed(row.id, 'slack', String(input.data.step ?? 'request'), 'gave up after retries');
       await audit.append(input.orgId, [
         {
           actorType: 'system',
           actorId: 'workflow',
-          entityType: 'decision',
+          entityType: row?.subjectType ?? 'decision',
           entityId: input.decisionId,
           action: `${input.kind}.failed`,
           data: input.url ? { ...input.data, host: new URL(input.url).host } : input.data,

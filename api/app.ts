@@ -10,6 +10,7 @@ import { simulationsRouter } from './routes/simulations';
 import { aegisRouter } from './routes/aegis';
 import { approvalPagesRouter } from './routes/approval-pages';
 import { approvalsRouter } from './routes/approvals';
+import { gatesRouter } from './routes/gates';
 import { slackRouter } from './routes/slack';
 import { smartRulesRouter } from './routes/smart-rules';
 import { systemRouter } from './routes/system';
@@ -29,6 +30,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(express.json({ limit: '1mb' }));
   app.use(systemRouter(deps));
   app.use(aegisRouter(deps));
+  app.use(gatesRouter(deps));
   // Before smart rules: /api/smart-rules/analytics must not be taken for a rule id.
   app.use(ascendGovernanceRouter(deps));
   app.use(smartRulesRouter(deps));

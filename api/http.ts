@@ -39,7 +39,7 @@ export async function principalFor(keys: ApiKeyService, req: Request, scope: str
   const p = await keys.authenticate(secret);
   if (!p) throw new AppError(401, 'UNAUTHENTICATED', 'the API key is not valid');
   if (scope === 'admin' ? p.role !== 'admin' : !hasScope(p, scope as Scope)) {
-    throw new AppError(403, 'FORBIDDEN', scope === 'admin' ? 'admin role required' : `API key does not have ${scope} scope`);
+    throw new AppError(403, 'FORBIDDEN', scope === 'admin' ? 'Admin role required' : `API key does not have ${scope} scope`);
   }
   return p;
 }
@@ -101,6 +101,11 @@ const STATUS_OF: Record<string, number> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   NOT_PENDING: 409,
+  STAGE_BLOCKED: 409,
+  GATE_IN_REVIEW: 409,
+  GATE_PASSED: 409,
+  CONFLICT: 409,
+  POLICY_NOT_APPLICABLE: 422,
   SLACK_ID_TAKEN: 409,
   ALREADY_DECIDED: 409,
   SLACK_NOT_CONFIGURED: 503,

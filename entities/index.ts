@@ -15,3 +15,4 @@ export { RuleStat } from './rule-stat';
 export { Simulation } from './simulation';
 export { Approval } from './approval';
 export { Delivery } from './delivery';
+export { GatePolicy, GatePolicyVersion, Solution, GateSubmission } from './gate';

@@ -1,6 +1,7 @@
 import type { Core } from './core';
 import { ApprovalService } from './approvals';
 import { DecideService } from './decide';
+import { GateService } from './gates';
 import { PolicyCompiler } from './policy-compiler';
 import { PolicyDecisionExtension, registerPolicyLoader } from './policy-layer';
 import { PolicyService } from './policy-service';
@@ -11,6 +12,7 @@ import type { WorkflowGateway } from './workflow-gateway';
 export interface AppServices {
   decide: DecideService;
   approvals: ApprovalService;
+  gates: GateService;
   policies: PolicyService;
   compiler: PolicyCompiler;
   ruleStats: RuleStats;
@@ -22,6 +24,7 @@ export interface AppServices {
 export function buildAppServices(core: Core, workflows: WorkflowGateway): AppServices {
   const { config } = core;
   registerPolicyLoader(core.store);
+  const approvalDefaults = { tier1TimeoutSeconds: config.APPROVAL_TIER1_TIMEOUT_SECONDS, tier2TimeoutSeconds: config.APPROVAL_TIER2_TIMEOUT_SECONDS, quorum: config.APPROVAL_QUORUM };
   const approvals = new ApprovalService({ ds: core.ds, audit: core.audit, workflows, people: core.people, links: core.links, records: core.records, publicUrl: config.PUBLIC_URL, metrics: core.metrics });
   const decide = new DecideService({
     ds: core.ds,
@@ -31,7 +34,7 @@ export function buildAppServices(core: Core, workflows: WorkflowGateway): AppSer
     records: core.records,
     metrics: core.metrics,
     approvals,
-    approvalDefaults: { tier1TimeoutSeconds: config.APPROVAL_TIER1_TIMEOUT_SECONDS, tier2TimeoutSeconds: config.APPROVAL_TIER2_TIMEOUT_SECONDS, quorum: config.APPROVAL_QUORUM },
+    approvalDefaults,
   });
   decide.use(new PolicyDecisionExtension(core.ds));
   const ruleStats = new RuleStats(core.ds);
@@ -43,6 +46,7 @@ export function buildAppServices(core: Core, workflows: WorkflowGateway): AppSer
   return {
     decide,
     approvals,
+    gates: new GateService({ ds: core.ds, audit: core.audit, workflows, approvals, records: core.records, approvalDefaults }),
     policies: new PolicyService(core.ds, core.audit, core.store),
     compiler: new PolicyCompiler(config.LLM_BASE_URL ? { baseUrl: config.LLM_BASE_URL, apiKey: config.LLM_API_KEY, model: config.LLM_MODEL } : null),
     ruleStats,

@@ -5,6 +5,8 @@ import { temporal } from '@temporalio/proto';
 import type { ApprovalState } from '../engine/approval';
 import { decideUpdate, NOTIFY_WORKFLOW_TYPE, notifyWorkflowId, PROPOSAL_WORKFLOW_TYPE, proposalWorkflowId, stateQuery, waiveUpdate, withdrawUpdate } from '../workflows/messages';
 import type { DecideInput, DecideResult, NotifyWorkflowInput, ProposalWorkflowInput, WaiveInput, WithdrawInput } from '../workflows/messages';
+import { GATE_WORKFLOW_TYPE, gateWorkflowId } from '../workflows/gate-contract';
+import type { GateWorkflowInput } from '../workflows/gate-contract';
 import { DomainError } from './errors';
 
 /**
@@ -18,6 +20,22 @@ export class WorkflowGateway {
 
   async startProposal(input: ProposalWorkflowInput): Promise<string> {
     return this.startOnce(PROPOSAL_WORKFLOW_TYPE, proposalWorkflowId(input.decisionId), input);
+  }
+
+  async startGate(input: GateWorkflowInput): Promise<string> {
+    return this.startOnce(GATE_WORKFLOW_TYPE, gateWorkflowId(input.submissionId), input);
+  }
+
+  /** Waits up to `ms` for a workflow to complete (its end persisted); false when it has not by then. */
+  async waitForEnd(workflowId: string, ms: number): Promise<boolean> {
+    const done = this.client.workflow.getHandle(workflowId).result().then(() => true, () => true);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((ok) => (timer = setTimeout(() => ok(false), ms)));
+    try {
+      return await Promise.race([done, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async startNotification(input: NotifyWorkflowInput): Promise<string> {

@@ -1,6 +1,7 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createApprovalActivities } from '../activities/approval-activities';
+import { createGateActivities } from '../activities/gate-activities';
 import { createProposalActivities } from '../activities/proposal-activities';
 import type { Core } from '../services/core';
 
@@ -14,6 +15,7 @@ export async function buildWorker(core: Core, opts: { connection?: NativeConnect
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     activities: {
       ...createApprovalActivities({ ds: core.ds, audit: core.audit, links: core.links, publicUrl: core.config.PUBLIC_URL, notifier: core.notifier, people: core.people, records: core.records }),
+      ...createGateActivities({ ds: core.ds, audit: core.audit, records: core.records }),
       ...createProposalActivities({ ds: core.ds, audit: core.audit, webhooks: core.webhooks, notifier: core.notifier, records: core.records }),
     },
   });

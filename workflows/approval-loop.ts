@@ -83,7 +83,7 @@ export async function runApprovalLoop(input: ApprovalLoopInput): Promise<Approva
     refreshing = refreshing.then(() => besideActs.refreshApproval({ orgId, workflowId, state: snapshot })).catch(() => undefined);
   };
   const deliverBeside = (n: NotifyTierInput): void => {
-    const failed = { orgId, decisionId: input.subjectId, kind: n.channel === 'slack' ? ('slack' as const) : ('notification' as const), data: { tier: n.tier, step: n.step ?? 'request', channel: n.channel ?? 'email' } };
+    const failed = { orgId, decisionId: input.subjectId, workflowId, kind: n.channel === 'slack' ? ('slack' as const) : ('notification' as const), data: { tier: n.tier, step: n.step ?? 'request', channel: n.channel ?? 'email' } };
     beside.push(besideActs.notifyTier(n).catch(() => acts.recordDeliveryFailure(failed).catch(() => undefined)));
   };
 
@@ -100,7 +100,7 @@ export async function runApprovalLoop(input: ApprovalLoopInput): Promise<Approva
       if (!moved) {
         state = applyTimeout(plan, state, nowIso());
         log.info('approval tier timed out', { workflowId, tier, status: state.status });
-        await acts.recordApprovalEvent({ orgId, decisionId: input.subjectId, event: state.status === 'PENDING' ? 'escalated' : 'expired', tier, state });
+        await acts.recordApprovalEvent({ orgId, decisionId: input.subjectId, workflowId, event: state.status === 'PENDING' ? 'escalated' : 'expired', tier, state });
       }
       continue;
     }
@@ -127,7 +127,7 @@ export async function runApprovalLoop(input: ApprovalLoopInput): Promise<Approva
       }
       state = applyTimeout(plan, state, nowIso());
       log.info('approval tier timed out', { workflowId, tier, status: state.status });
-      await acts.recordApprovalEvent({ orgId, decisionId: input.subjectId, event: state.status === 'PENDING' ? 'escalated' : 'expired', tier, state });
+      await acts.recordApprovalEvent({ orgId, decisionId: input.subjectId, workflowId, event: state.status === 'PENDING' ? 'escalated' : 'expired', tier, state });
       refresh();
     }
   }
