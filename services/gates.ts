@@ -251,15 +251,17 @@ export class GateService {
         passes = false; // fail closed: conditions that cannot be evaluated do not pass
       }
       const status = passes ? 'approved' : 'denied';
-      await this.deps.audit.append(principal.orgId, async (em) => {
-        await em.insert(GateSubmission, { ...base, status, workflowId: null, decidedAt: new Date() });
-        const re = await recomputeSolution(em, principal.orgId, solutionId);
-        return [
-          submitted,
-          { actorType: 'system', actorId: 'engine', entityType: 'gate_submission', entityId: id, action: 'gate_submission.decided', data: { solutionId, policyId: policy.id, gateId, round, status, automated: true } },
-          ...(re?.changed ? [{ actorType: 'system' as const, actorId: 'engine', entityType: 'solution', entityId: solutionId, action: 'solution.status_changed', data: { from: re.previousStatus, to: re.status, by: id } }] : []),
-        ];
-      });
+      await this.deps.audit
+        .append(principal.orgId, async (em) => {
+          await em.insert(GateSubmission, { ...base, status, workflowId: null, decidedAt: new Date() });
+          const re = await recomputeSolution(em, principal.orgId, solutionId);
+          return [
+            submitted,
+            { actorType: 'system', actorId: 'engine', entityType: 'gate_submission', entityId: id, action: 'gate_submission.decided', data: { solutionId, policyId: policy.id, gateId, round, status, automated: true } },
+            ...(re?.changed ? [{ actorType: 'system' as const, actorId: 'engine', entityType: 'solution', entityId: solutionId, action: 'solution.status_changed', data: { from: re.previousStatus, to: re.status, by: id } }] : []),
+          ];
+        })
+        .catch(sameRound(gateId));
       return this.getSubmission(principal.orgId, id);
     }
 
@@ -273,14 +275,17 @@ export class GateService {
       reason: `${def.name}: stage "${at.stage.name}" of solution "${solution.name}" needs your review`,
       outcome: 'REQUIRE_APPROVAL',
       parameters: body.data,
+      kind: 'gate',
     };
     const approval = this.deps.records.newRow({ orgId: principal.orgId, subjectType: 'gate_submission', subjectId: id, workflowId, plan, summary, at: new Date() });
-    await this.deps.audit.append(principal.orgId, async (em) => {
-      await em.insert(GateSubmission, { ...base, status: 'in_review', workflowId, decidedAt: null });
-      await em.insert(Approval, approval);
-      const re = await recomputeSolution(em, principal.orgId, solutionId);
-      return [submitted, ...(re?.changed ? [{ ...actorOf(principal), entityType: 'solution', entityId: solutionId, action: 'solution.status_changed', data: { from: re.previousStatus, to: re.status, by: id } }] : [])];
-    });
+    await this.deps.audit
+      .append(principal.orgId, async (em) => {
+        await em.insert(GateSubmission, { ...base, status: 'in_review', workflowId, decidedAt: null });
+        await em.insert(Approval, approval);
+        const re = await recomputeSolution(em, principal.orgId, solutionId);
+        return [submitted, ...(re?.changed ? [{ ...actorOf(principal), entityType: 'solution', entityId: solutionId, action: 'solution.status_changed', data: { from: re.previousStatus, to: re.status, by: id } }] : [])];
+      })
+      .catch(sameRound(gateId));
     const input: GateWorkflowInput = { orgId: principal.orgId, submissionId: id, plan, summary };
     try {
       await this.deps.workflows.startGate(input);
@@ -462,6 +467,12 @@ export class GateService {
     };
   }
 }
+
+/** Two submissions of one gate raced for the same round: the later one is told the gate is taken. */
+const sameRound = (gateId: string) => (e: unknown): never => {
+  if ((e as { code?: string }).code === '23505') throw new DomainError('GATE_IN_REVIEW', `gate ${gateId} was just submitted by someone else`, 'sub');
+  throw e;
+};
 
 function checkResources(resources: { type: string; id: string }[]): void {
   resources.forEach((r, i) => {

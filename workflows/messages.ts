@@ -24,6 +24,8 @@ export interface ProposalSummary {
   environment?: string;
   /** The agent's own account of why. */
   reasoning?: string;
+  /** What is asked: an agent's action (unset) or a governance gate's review. */
+  kind?: 'gate';
 }
 
 export const NOTIFY_WORKFLOW_TYPE = 'notifyWorkflow';
