@@ -14,6 +14,7 @@ import { gatesRouter } from './routes/gates';
 import { slackRouter } from './routes/slack';
 import { smartRulesRouter } from './routes/smart-rules';
 import { systemRouter } from './routes/system';
+import { wardnRouter } from './routes/wardn';
 
 /** Builds the Express app from its dependencies. Lean on purpose: the propose path is the hot one. */
 export function createApp(deps: ApiDeps): Express {
@@ -31,6 +32,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(systemRouter(deps));
   app.use(aegisRouter(deps));
   app.use(gatesRouter(deps));
+  app.use(wardnRouter(deps));
   // Before smart rules: /api/smart-rules/analytics must not be taken for a rule id.
   app.use(ascendGovernanceRouter(deps));
   app.use(smartRulesRouter(deps));

@@ -4,11 +4,11 @@ import type { Logger } from 'pino';
 import type { ZodType, z } from 'zod';
 import { AppError, DomainError } from '../services/errors';
 import type { ApiKeyService, Principal, Scope } from '../services/auth';
-import { hasScope } from '../services/auth';
+import { hasScope, isAdminRole } from '../services/auth';
 import type { ApiDocs, RouteDoc } from './openapi';
 
 /** How an error is rendered: the default shape, or a seed's own envelope. */
-export type ErrorStyle = 'default' | 'ascend';
+export type ErrorStyle = 'default' | 'ascend' | 'wardn';
 
 export interface Ctx<B, Q> {
   req: Request;
@@ -38,7 +38,7 @@ export async function principalFor(keys: ApiKeyService, req: Request, scope: str
   if (!secret) throw new AppError(401, 'UNAUTHENTICATED', 'send an API key in X-API-Key or Authorization: Bearer');
   const p = await keys.authenticate(secret);
   if (!p) throw new AppError(401, 'UNAUTHENTICATED', 'the API key is not valid');
-  if (scope === 'admin' ? p.role !== 'admin' : !hasScope(p, scope as Scope)) {
+  if (scope === 'admin' ? !isAdminRole(p.role) : !hasScope(p, scope as Scope)) {
     throw new AppError(403, 'FORBIDDEN', scope === 'admin' ? 'Admin role required' : `API key does not have ${scope} scope`);
   }
   return p;
@@ -96,6 +96,7 @@ const STATUS_OF: Record<string, number> = {
   SELF_APPROVAL: 403,
   NOT_AN_APPROVER: 403,
   NOT_PROPOSER: 403,
+  ARCHITECT_REQUIRED: 403,
   NOT_A_PERSON: 403,
   USER_DISABLED: 403,
   FORBIDDEN: 403,
@@ -138,6 +139,11 @@ export function errorHandler(log: Logger) {
     if (res.locals.failClosed && (status >= 500 || status === 429)) {
       // Aegis: a request-level failure on the way to a decision is a DENY.
       res.status(status).json({ outcome: 'DENY', error: body, request_id: requestId });
+      return;
+    }
+    if (res.locals.errorStyle === 'wardn' || req.path === '/govern') {
+      // WARDN: whatever went wrong, the agent reads "do not execute".
+      res.status(status).json({ execute: false, verdict: 'BLOCKED', reason: body.code, message: body.message, error: body, request_id: requestId });
       return;
     }
     if (res.locals.errorStyle === 'ascend' || isAscendPath(req.path)) {

@@ -24,6 +24,9 @@ const schema = z.object({
   APPROVAL_TIER1_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(3600),
   APPROVAL_TIER2_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(14400),
   APPROVAL_QUORUM: z.coerce.number().int().min(1).default(1),
+  /** WARDN escrows: a HELD action waits this long for people at tier B (10 minutes) and C (30 minutes), then ends BLOCKED. */
+  WARDN_ESCROW_TIER_B_SECONDS: z.coerce.number().int().min(1).default(600),
+  WARDN_ESCROW_TIER_C_SECONDS: z.coerce.number().int().min(1).default(1800),
   /** How often each API process looks for pending decisions whose workflow never started (a crash between commit and start). */
   PENDING_SWEEP_SECONDS: z.coerce.number().int().min(1).default(15),
   /** Hosts a proposal's `callback_url` may point at, comma-separated; `*` allows any (the worker POSTs there). */

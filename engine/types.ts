@@ -154,6 +154,10 @@ export interface Verdict {
   constraints: Record<string, unknown>;
   /** Errors met while evaluating (a rule that threw): each one fails closed. */
   errors: { source: ReasonSource; id?: string; message: string }[];
+  /** The organization's governance mode when it was not ENFORCED. */
+  mode?: GovernanceMode;
+  /** AUDIT_ONLY: what the verdict would have been; the action was cleared. */
+  originalOutcome?: Outcome;
 }
 
 export type GovernanceMode = 'ENFORCED' | 'AUDIT_ONLY' | 'DISABLED';

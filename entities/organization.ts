@@ -13,6 +13,14 @@ export class Organization {
   @Column({ type: 'text', default: 'ENFORCED' })
   governanceMode: string;
 
+  /** When a mode other than ENFORCED ends by itself; null: until changed. */
+  @Column({ type: 'timestamptz', nullable: true })
+  governanceModeExpiresAt: Date | null;
+
+  /** Governed actions allowed per calendar month (WARDN's `monthly_limit`); null: no limit. */
+  @Column({ type: 'integer', nullable: true })
+  monthlyLimit: number | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 }

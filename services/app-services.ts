@@ -2,6 +2,7 @@ import type { Core } from './core';
 import { ApprovalService } from './approvals';
 import { DecideService } from './decide';
 import { GateService } from './gates';
+import { GovernanceModes } from './governance-mode';
 import { PolicyCompiler } from './policy-compiler';
 import { PolicyDecisionExtension, registerPolicyLoader } from './policy-layer';
 import { PolicyService } from './policy-service';
@@ -13,6 +14,7 @@ export interface AppServices {
   decide: DecideService;
   approvals: ApprovalService;
   gates: GateService;
+  modes: GovernanceModes;
   policies: PolicyService;
   compiler: PolicyCompiler;
   ruleStats: RuleStats;
@@ -24,7 +26,8 @@ export interface AppServices {
 export function buildAppServices(core: Core, workflows: WorkflowGateway): AppServices {
   const { config } = core;
   registerPolicyLoader(core.store);
-  const approvalDefaults = { tier1TimeoutSeconds: config.APPROVAL_TIER1_TIMEOUT_SECONDS, tier2TimeoutSeconds: config.APPROVAL_TIER2_TIMEOUT_SECONDS, quorum: config.APPROVAL_QUORUM };
+  const modes = new GovernanceModes(core.ds, core.audit, core.store);
+  const approvalDefaults = { tier1TimeoutSeconds: config.APPROVAL_TIER1_TIMEOUT_SECONDS, tier2TimeoutSeconds: config.APPROVAL_TIER2_TIMEOUT_SECONDS, quorum: config.APPROVAL_QUORUM, escrowTierBSeconds: config.WARDN_ESCROW_TIER_B_SECONDS, escrowTierCSeconds: config.WARDN_ESCROW_TIER_C_SECONDS };
   const approvals = new ApprovalService({ ds: core.ds, audit: core.audit, workflows, people: core.people, links: core.links, records: core.records, publicUrl: config.PUBLIC_URL, metrics: core.metrics });
   const decide = new DecideService({
     ds: core.ds,
@@ -46,6 +49,7 @@ export function buildAppServices(core: Core, workflows: WorkflowGateway): AppSer
   return {
     decide,
     approvals,
+    modes,
     gates: new GateService({ ds: core.ds, audit: core.audit, workflows, approvals, records: core.records, approvalDefaults }),
     policies: new PolicyService(core.ds, core.audit, core.store),
     compiler: new PolicyCompiler(config.LLM_BASE_URL ? { baseUrl: config.LLM_BASE_URL, apiKey: config.LLM_API_KEY, model: config.LLM_MODEL } : null),

@@ -9,6 +9,7 @@ import type { ApprovalRecords } from './approval-records';
 import type { AuditLog } from './audit-log';
 import { summaryOf } from './decide';
 import type { Metrics } from './metrics';
+import { isAdminRole } from './auth';
 import type { Principal } from './auth';
 import { DomainError } from './errors';
 import type { People, Person } from './people';
@@ -151,8 +152,8 @@ export class ApprovalService implements ApprovalStarter {
   /** The actor behind an API key: its person, else (admin keys only) the key itself. */
   async actorFor(principal: Principal): Promise<Actor> {
     const person = await this.deps.people.forPrincipal(principal);
-    if (person) return { kind: 'person', person, viaAdminKey: principal.role === 'admin' };
-    if (principal.role === 'admin') return { kind: 'admin-key', keyId: principal.keyId };
+    if (person) return { kind: 'person', person, viaAdminKey: isAdminRole(principal.role) };
+    if (isAdminRole(principal.role)) return { kind: 'admin-key', keyId: principal.keyId };
     throw new DomainError('NOT_A_PERSON', 'this API key belongs to no person: create one with user_id to vote (POST /api/v1/keys)', 'X-API-Key');
   }
 
@@ -213,7 +214,7 @@ export class ApprovalService implements ApprovalStarter {
   async withdraw(approval: Approval, principal: Principal, opts: { proposedByKey: string | null; reason?: string }): Promise<VoteResult> {
     ensureOpen(approval);
     const person = await this.deps.people.forPrincipal(principal);
-    const actsForProposer = principal.role === 'admin' || principal.keyId === opts.proposedByKey || person?.id === approval.proposerId;
+    const actsForProposer = isAdminRole(principal.role) || principal.keyId === opts.proposedByKey || person?.id === approval.proposerId;
     const by = actsForProposer ? approval.proposerId : (person?.id ?? `key:${principal.keyId}`);
     const result = await this.deps.workflows.withdraw(approval.workflowId, { by, ...(opts.reason ? { reason: opts.reason } : {}) });
     await this.deps.audit.append(approval.orgId, [

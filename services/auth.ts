@@ -5,7 +5,11 @@ import { newId, sha256 } from './ids';
 
 export const SCOPES = ['governance:read', 'governance:write', 'governance:propose'] as const;
 export type Scope = (typeof SCOPES)[number];
-export type Role = 'admin' | 'member';
+/** `architect`: an admin who may also change the organization's governance mode (WARDN). */
+export type Role = 'admin' | 'architect' | 'member';
+
+/** Admins and architects administer; only architects change the governance mode. */
+export const isAdminRole = (role: string): boolean => role === 'admin' || role === 'architect';
 
 /** Who is calling: resolved from an API key on every request. */
 export interface Principal {
@@ -18,7 +22,7 @@ export interface Principal {
 }
 
 export function hasScope(p: Principal, scope: Scope): boolean {
-  return p.role === 'admin' || p.scopes.includes(scope);
+  return isAdminRole(p.role) || p.scopes.includes(scope);
 }
 
 /** Key format `arb_<prefix>_<secret>`: the prefix is for people, the whole string is the secret. */

@@ -2,6 +2,7 @@ import { IsNull } from 'typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ApprovalPlan } from '../engine/approval';
 import { evaluate } from '../engine/evaluate';
+import { auditOnly, disabledVerdict, effectiveMode } from '../engine/modes';
 import type { Layer } from '../engine/evaluate';
 import type { ActorHistory, Outcome, Proposal, Verdict } from '../engine/types';
 import { Decision, User } from '../entities';
@@ -9,6 +10,7 @@ import type { BudgetReservation } from '../entities';
 import type { ApprovalRecords } from './approval-records';
 import type { ApprovalStarter } from './approvals';
 import type { AuditLog } from './audit-log';
+import { modeSettingOf } from './governance-mode';
 import type { Metrics } from './metrics';
 import type { Principal } from './auth';
 import { unprocessable } from './errors';
@@ -23,6 +25,9 @@ export interface ApprovalDefaults {
   tier1TimeoutSeconds: number;
   tier2TimeoutSeconds: number;
   quorum: number;
+  /** WARDN escrows: how long a HELD action waits at tier B (approvers) and C (escalated). */
+  escrowTierBSeconds: number;
+  escrowTierCSeconds: number;
 }
 
 /**
@@ -94,13 +99,21 @@ export class DecideService {
 
     const now = Date.now();
     const snapshot = await store.get(orgId);
-    const history = await this.actorHistory(orgId, proposal.actor.id, now);
-    const prepared = await Promise.all(this.extensions.map((x) => x.prepare(snapshot, proposal, now)));
-    let verdict = evaluate({ proposal, rules: snapshot.rules, risk: snapshot.risk, now, history, layers: prepared.flatMap((p) => p.layers) });
+    // The organization's governance mode holds on every surface: DISABLED evaluates nothing; AUDIT_ONLY evaluates, records, clears.
+    const mode = effectiveMode(modeSettingOf(snapshot), now);
+    let verdict: Verdict;
+    let prepared: Awaited<ReturnType<DecisionExtension['prepare']>>[] = [];
+    if (mode === 'DISABLED') verdict = disabledVerdict();
+    else {
+      const history = await this.actorHistory(orgId, proposal.actor.id, now);
+      prepared = await Promise.all(this.extensions.map((x) => x.prepare(snapshot, proposal, now)));
+      verdict = evaluate({ proposal, rules: snapshot.rules, risk: snapshot.risk, now, history, layers: prepared.flatMap((p) => p.layers) });
+      if (mode === 'AUDIT_ONLY') verdict = auditOnly(verdict);
+    }
 
     const id = newId('dec');
     const pending = verdict.outcome === 'REQUIRE_APPROVAL' || verdict.outcome === 'ESCALATE';
-    const plan = pending ? await this.planApproval(orgId, proposal, verdict) : null;
+    const plan = pending ? await this.planApproval(orgId, proposal, verdict, opts.surface) : null;
 
     const row = new Decision();
     Object.assign(row, {
@@ -141,7 +154,8 @@ export class DecideService {
               verdict = { ...verdict, outcome: 'DENY', decisive: r, reasons: [...verdict.reasons, r], approval: undefined };
             }
           }
-          return [{ actorType: 'api_key', actorId: principal.keyId, entityType: 'decision', entityId: id, action: 'decision.proposed', data: { actorId: proposal.actor.id, capability: proposal.action.capability, outcome: verdict.outcome, riskScore: verdict.risk.score, reasons: verdict.reasons.map((r) => r.code + (r.id ? `:${r.id}` : '')) } }];
+          const modeData = verdict.mode === 'DISABLED' ? { governanceMode: 'DISABLED', ungoverned: true } : verdict.mode ? { governanceMode: verdict.mode, originalOutcome: verdict.originalOutcome ?? null } : {};
+          return [{ actorType: 'api_key', actorId: principal.keyId, entityType: 'decision', entityId: id, action: 'decision.proposed', data: { actorId: proposal.actor.id, capability: proposal.action.capability, outcome: verdict.outcome, riskScore: verdict.risk.score, reasons: verdict.reasons.map((r) => r.code + (r.id ? `:${r.id}` : '')), ...modeData } }];
         },
         async (_em, [rec], deferred) => {
           const finalNow = verdict.outcome === 'ALLOW' || verdict.outcome === 'DENY';
@@ -236,7 +250,7 @@ export class DecideService {
    * Tier 1: the approvers a policy named, else the organization's approvers;
    * tier 2: its admins. ESCALATE starts at tier 2.
    */
-  async planApproval(orgId: string, proposal: Proposal, verdict: Verdict): Promise<ApprovalPlan> {
+  async planApproval(orgId: string, proposal: Proposal, verdict: Verdict, surface: ProposeOptions['surface'] = 'aegis'): Promise<ApprovalPlan> {
     const users = await this.deps.ds.getRepository(User).find({ where: { orgId, disabledAt: IsNull() } });
     const named = verdict.approval?.approvers ?? [];
     const resolve = (ref: string) => users.find((u) => u.id === ref || u.email.toLowerCase() === ref.toLowerCase())?.id;
@@ -249,6 +263,12 @@ export class DecideService {
       { label: 'admins', approvers: admins, quorum: 1, timeoutSeconds: d.tier2TimeoutSeconds },
     ];
     const startTier = Math.min(Math.max(verdict.approval?.startTier ?? (verdict.outcome === 'ESCALATE' ? 2 : 1), 1), tiers.length);
+    if (surface === 'wardn') {
+      // An escrow: one tier with WARDN's deadline (B held for approvers, C escalated to admins); silence ends BLOCKED.
+      const t = tiers[startTier - 1];
+      const timeoutSeconds = verdict.approval?.timeoutSeconds ?? (startTier > 1 ? d.escrowTierCSeconds : d.escrowTierBSeconds);
+      return { tiers: [{ ...t, timeoutSeconds }], startTier: 1, proposerId: proposal.actor.id, denyEndsIt: true };
+    }
     return { tiers, startTier, proposerId: proposal.actor.id, denyEndsIt: true };
   }
 
@@ -292,5 +312,5 @@ function isUniqueViolation(e: unknown): boolean {
 
 /** What the approval and notification mails show about a decision. */
 export function summaryOf(row: Decision, proposal: Proposal): ProposalSummary {
-  return { capability: row.capability, actorId: row.actorId, actorType: row.actorType, riskScore: row.riskScore, reason: row.reason, outcome: row.outcome, parameters: proposal.action.parameters, environment: proposal.environment, ...(proposal.reasoning ? { reasoning: proposal.reasoning } : {}) };
+  return { capability: row.capability, actorId: row.actorId, actorType: row.actorType, riskScore: row.riskScore, reason: row.reason, outcome: row.outcome, parameters: proposal.action.parameters, environment: proposal.environment, ...(proposal.reasoning ? { reasoning: proposal.reasoning } : {}), payloadHash: sha256(canonicalJson(proposal)) };
 }

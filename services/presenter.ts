@@ -21,6 +21,8 @@ export interface PresentedAction {
   /** Why a person is asked (the decision's reason). */
   why: string;
   reasoning: string | null;
+  /** SHA-256 of the frozen proposal (WARDN escrows): what is approved is exactly this payload. */
+  payloadHash: string | null;
   /** Pretty JSON (2 spaces), cut to `maxParamChars` with a trailing `…`. */
   parameters: string;
   parametersTrimmed: boolean;
@@ -97,6 +99,7 @@ export function presentAction(
     risk: `${s.riskScore}/100`,
     why: s.reason,
     reasoning: s.reasoning ? s.reasoning : null,
+    payloadHash: s.payloadHash ?? null,
     parameters: parametersTrimmed ? clip(json, max) : json,
     parametersTrimmed,
     oneLine: actionOneLine(s.capability, s.parameters ?? {}, s.actorId),
@@ -120,7 +123,7 @@ export function actionDetailsHtml(p: PresentedAction, labels: DetailLabels = {})
   return `<dl>${row('Agent', escapeHtml(p.agent))}${row('Action', escapeHtml(actionWhere(p)))}
 ${row('Risk score', escapeHtml(p.risk))}${row(labels.why ?? 'Why it needs approval', escapeHtml(p.why))}${
   p.reasoning !== null ? row("Agent's reasoning", escapeHtml(p.reasoning)) : ''}
-${row('Parameters', `<pre>${escapeHtml(p.parameters)}</pre>`)}</dl>`;
+${row('Parameters', `<pre>${escapeHtml(p.parameters)}</pre>`)}${p.payloadHash !== null ? row('Payload hash (SHA-256)', `<code>${escapeHtml(p.payloadHash)}</code>`) : ''}</dl>`;
 }
 
 /**
@@ -140,6 +143,7 @@ export function actionDetailsText(p: PresentedAction, labels: DetailLabels = {})
     ...(p.reasoning !== null ? field("Agent's reasoning", p.reasoning) : []),
     `Parameters${p.parametersTrimmed ? ' (shortened)' : ''}:`,
     ...p.parameters.split('\n'),
+    ...(p.payloadHash !== null ? [`Payload hash (SHA-256): ${p.payloadHash}`] : []),
   ];
 }
 

@@ -26,6 +26,8 @@ export interface ProposalSummary {
   reasoning?: string;
   /** What is asked: an agent's action (unset) or a governance gate's review. */
   kind?: 'gate';
+  /** SHA-256 of the canonical proposal: the payload an escrow's approver releases, frozen. */
+  payloadHash?: string;
 }
 
 export const NOTIFY_WORKFLOW_TYPE = 'notifyWorkflow';

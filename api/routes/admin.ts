@@ -60,7 +60,7 @@ const KeyIn = z
   .object({
     name: z.string().min(1).max(200),
     scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length),
-    role: z.enum(['admin', 'member']).default('member'),
+    role: z.enum(['admin', 'architect', 'member']).default('member').describe('architect: an admin who may also change the governance mode'),
     user_id: z.string().optional().describe('The person this key acts for; approvals made with it are theirs.'),
   })
   .strict();

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { GATE_TYPES, RESOURCE_TYPES } from '../../engine/gates';
 import type { GatePolicy, GateSubmission, Solution } from '../../entities';
+import { isAdminRole } from '../../services/auth';
 import type { Principal } from '../../services/auth';
 import { AppError } from '../../services/errors';
 import type { ApiDeps } from '../deps';
@@ -116,7 +117,7 @@ const submissionOut = (s: GateSubmission) => ({
 
 /** The seed's admin-only operations keep its scope and answer its own words. */
 function requireAdmin(p: Principal): void {
-  if (p.role !== 'admin') throw new AppError(403, 'FORBIDDEN', 'Admin role required');
+  if (!isAdminRole(p.role)) throw new AppError(403, 'FORBIDDEN', 'Admin role required');
 }
 
 /** Governance gates (seed 000): gate policies, solutions, gate submissions, enforcement, metrics, resource types, audit. */

@@ -2,11 +2,13 @@
 // `node --import tsx test/replay/record.ts [scenario ...]` after a deliberate change to the
 // workflow's commands, and keep the old files too (they are what running workflows look like).
 // Scenarios: escalated (tier 1 silent, the admin approves at tier 2), callback (approved,
-// then the agent's callback_url answers 503 once and 204 after).
+// then the agent's callback_url answers 503 once and 204 after), gate (a governance gate
+// submission that the reviewer approves by its emailed link).
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { gateWorkflowId } from '../../workflows/gate-contract';
 import { addUser, linkIn, postForm, proposal } from '../helpers/fixtures';
 import { startSmtp } from '../helpers/smtp';
 import { startStack } from '../helpers/stack';
@@ -17,9 +19,10 @@ type Smtp = Awaited<ReturnType<typeof startSmtp>>;
 /** The workflow code's generation the recordings are made with (the approval core's patch). */
 const GENERATION = 'approval-core-v1';
 
-async function save(s: Stack, id: string, name: string): Promise<void> {
-  await s.call('GET', `/api/v1/governance/decisions/${id}?wait=20`);
-  const handle = s.temporal.client.workflow.getHandle(`proposal-${id}`);
+/** Saves the history of the proposal workflow of decision `id`, or of the workflow `workflowId` when given. */
+async function save(s: Stack, id: string, name: string, workflowId?: string): Promise<void> {
+  if (!workflowId) await s.call('GET', `/api/v1/governance/decisions/${id}?wait=20`);
+  const handle = s.temporal.client.workflow.getHandle(workflowId ?? `proposal-${id}`);
   await handle.result();
   const history = await handle.fetchHistory();
   // Each generation of the workflow's commands keeps its own files: running executions of every generation must replay.
@@ -66,6 +69,41 @@ const scenarios: Record<string, (smtp: Smtp) => Promise<void>> = {
     } finally {
       await s.close();
       hook.close();
+    }
+  },
+  async gate(smtp) {
+    const s = await startStack({ env: { SMTP_URL: smtp.url, APPROVAL_TIER1_TIMEOUT_SECONDS: '600' } });
+    try {
+      await addUser(s, 'rita@example.com', ['approver']);
+      await addUser(s, 'boss@example.com', ['admin']);
+      const pol = await s.call('POST', '/api/v1/governance/policies', {
+        body: {
+          name: 'Production Deployment Gate',
+          description: 'Requires security review before production deploys',
+          category: 'security',
+          severity: 'high',
+          applicableResourceTypes: ['app'],
+          isActive: true,
+          isDraft: false,
+          stages: [{ id: 'stage_1', name: 'Security Review', gates: [{ id: 'gate_sec_1', type: 'approval' }] }],
+        },
+      });
+      if (pol.status !== 201) throw new Error(`create policy: ${pol.status} ${JSON.stringify(pol.body)}`);
+      const policyId = pol.body.policyId as string;
+      const sol = await s.call('POST', '/api/v1/governance/solutions', { body: { name: 'Customer Portal', resources: [{ type: 'app', id: 'app-1' }] } });
+      if (sol.status !== 201) throw new Error(`create solution: ${sol.status} ${JSON.stringify(sol.body)}`);
+      const solutionId = sol.body.solutionId as string;
+      const sub = await s.call('POST', `/api/v1/governance/solutions/${solutionId}/gates/gate_sec_1/submit`, { body: { policyId, data: { notes: 'x' } } });
+      if (sub.status !== 200) throw new Error(`submit gate: ${sub.status} ${JSON.stringify(sub.body)}`);
+      const id = sub.body._id as string;
+      const mail = await smtp.waitFor((m) => m.to === 'rita@example.com' && m.text.includes(id), 20_000);
+      const voted = await postForm(linkIn(mail.text), { decision: 'approve' });
+      if (voted.status !== 200) throw new Error(`approve by link: ${voted.status} ${voted.text.slice(0, 300)}`);
+      await save(s, id, 'gate-approved', gateWorkflowId(id));
+      const after = await s.call('GET', `/api/v1/governance/gate-submissions/${id}`);
+      if (after.body.status !== 'approved') throw new Error(`the gate submission ended ${JSON.stringify(after.body.status)}, not approved`);
+    } finally {
+      await s.close();
     }
   },
 };
