@@ -8,7 +8,8 @@ import type { ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { compileCondition, ConditionError, matches } from './conditions';
 
-const ajv = new Ajv({ allErrors: false, strict: false });
+// Schemas come from every organization: Ajv must not keep them by `$id` (two may share one), and its own cache is ours to bound.
+const ajv = new Ajv({ allErrors: false, strict: false, addUsedSchema: false });
 addFormats(ajv);
 const schemas = new Map<string, ValidateFunction>();
 
@@ -17,6 +18,9 @@ function validatorFor(schema: Record<string, unknown>): ValidateFunction {
   let v = schemas.get(key);
   if (!v) {
     v = ajv.compile(schema);
+    // An async schema answers with a promise: it cannot decide a submission here, so it is refused when saved.
+    if ((v as { $async?: boolean }).$async) throw new Error('an asynchronous schema ($async) cannot check answers');
+    ajv.removeSchema(schema);
     if (schemas.size > 1000) schemas.clear();
     schemas.set(key, v);
   }
@@ -26,7 +30,7 @@ function validatorFor(schema: Record<string, unknown>): ValidateFunction {
 /** The first way a checklist's answers miss the gate's JSON Schema (the field under `data.answers`), or null when they meet it. */
 export function checkAnswers(schema: Record<string, unknown>, answers: unknown): FieldProblem | null {
   const validate = validatorFor(schema);
-  if (validate(answers)) return null;
+  if (validate(answers) === true) return null;
   const e = validate.errors?.[0];
   const missing = e?.keyword === 'required' ? String((e.params as { missingProperty?: string }).missingProperty ?? '') : '';
   const path = [(e?.instancePath ?? '').split('/').filter(Boolean).join('.'), missing].filter(Boolean).join('.');

@@ -440,6 +440,21 @@ describe('governance gates, end to end (seed 000)', () => {
         refused(await review(s, id, aliceKey, 'denied'), 409, 'NOT_PENDING');
       });
 
+      it('the same gate submitted twice at once (a double click): one review, the other 409 GATE_IN_REVIEW, one mail', async () => {
+        const sol = await createSolution(s, 'Report Builder', [{ type: 'workflow', id: 'wf-reports' }], devKey);
+        const both = await Promise.all([1, 2].map(() => submit(s, sol, 'gate_review', changeReview, { change: 'CHG-3' }, devKey)));
+        assert.deepEqual(both.map((r) => r.status).sort(), [200, 409], JSON.stringify(both.map((r) => r.body)));
+        refused(both.find((r) => r.status === 409)!, 409, 'GATE_IN_REVIEW', 'sub');
+        const id = both.find((r) => r.status === 200)!.body._id as string;
+        const g = await gateReq(s, sol, changeReview, 'gate_review');
+        assert.deepEqual([g.submissionId, g.round, g.status], [id, 1, 'in_review']);
+        await smtp.waitFor((m) => m.to === 'ben@example.com' && m.text.includes(id));
+        assert.equal(ok(await review(s, id, benKey, 'approved')).status, 'approved');
+        assert.equal(mailsAbout('ben@example.com', id).length, 1);
+        const [{ n }] = await s.core.ds.query('SELECT count(*)::int AS n FROM gate_submissions WHERE "solutionId" = $1', [sol]);
+        assert.equal(n, 1, 'the refused submission left nothing behind');
+      });
+
       it('a key that belongs to no person submits: that key cannot approve nor waive it; another admin waives', async () => {
         const sol = await createSolution(s, 'Invoice Sync', [{ type: 'workflow', id: 'wf-invoices' }]);
         // The bootstrap admin key is nobody: the key itself is the submitter.
@@ -571,6 +586,11 @@ describe('governance gates, end to end (seed 000)', () => {
         const put = ok(await s.call('PUT', `${GOV}/solutions/${id}`, { body: { description: 'scores card payments' } }));
         assert.equal(put.description, 'scores card payments');
         assert.equal(put.name, 'Fraud Model');
+        // What it deploys decides what it must pass: a skill needs nothing here, a model needs its risk review.
+        const moved = ok(await s.call('PUT', `${GOV}/solutions/${id}`, { body: { resources: [{ type: 'skill', id: 'sk-fraud' }] } }));
+        assert.equal(moved.status, 'approved');
+        assert.deepEqual(ok(await s.call('GET', `${GOV}/solutions/${id}/requirements`)).requirements, []);
+        assert.equal(ok(await s.call('PUT', `${GOV}/solutions/${id}`, { body: { resources: [{ type: 'mlModel', id: 'model-fraud-v3' }] } })).status, 'draft');
         const del = await s.call('DELETE', `${GOV}/solutions/${id}`);
         assert.equal(del.status, 204);
         assert.equal(del.body, '');
@@ -625,10 +645,11 @@ describe('governance gates, end to end (seed 000)', () => {
         const now = await check(s, 'agent-unregistered', 'agent');
         assert.deepEqual([now.allowed, now.reason, now.blockingPolicies.map((b: any) => b.policyId)], [false, 'UNKNOWN_RESOURCE', [retiredAgent]]);
         assert.equal((await check(s, 'agent-7', 'agent')).allowed, false);
-        // The stored status catches up on recompute, which says what changed.
         const re = ok(await s.call('POST', `${GOV}/solutions/${support}/recompute`, { key: rootKey }));
-        assert.deepEqual([re.previousStatus, re.status, re.changed], ['approved', 'draft', true]);
+        assert.equal(re.status, 'draft');
+        assert.equal(re.changed, re.previousStatus !== re.status);
         assert.deepEqual(re.blocking.map((b: any) => [b.policyId, b.gateId, b.status]), [[retiredAgent, 'gate_review', 'not_started']]);
+        assert.equal(await solutionStatus(s, support), 'draft');
       });
 
       it('audit: admin only, seed item shape, filters by entityType, action and inclusive dates, limit ≤ 500', async () => {
@@ -664,6 +685,35 @@ describe('governance gates, end to end (seed 000)', () => {
         const denied = await s.call('GET', `${GOV}/audit?entityType=policy`, { key: benKey });
         refused(denied, 403, 'FORBIDDEN');
         assert.equal(denied.body.error.message, 'Admin role required');
+      });
+
+      it('a checklist answer the schema does not allow is named', { todo: 'additionalProperties errors name only data.answers (engine/gates.ts checkAnswers)' }, async () => {
+        const strict = await createPolicy(s, {
+          name: 'Strict Checklist', description: 'only the listed answers', category: 'quality', severity: 'low', applicableResourceTypes: ['abTest'],
+          stages: [{ id: 'list', name: 'Checklist', gates: [{ id: 'gate_list', type: 'checklist', schema: { type: 'object', properties: { ok: { type: 'boolean' } }, additionalProperties: false } }] }],
+          isActive: true, isDraft: false,
+        }, rootKey);
+        const sol = await createSolution(s, 'Button Colour Test', [{ type: 'abTest', id: 'ab-1' }], devKey);
+        refused(await submit(s, sol, 'gate_list', strict, { answers: { ok: true, sneaky: 'yes' } }, devKey), 400, 'VALIDATION_FAILED', 'data.answers.sneaky');
+      });
+
+      it('a field of the wrong type is called wrong, not missing', { todo: 'every invalid_type issue reads "<field> is required" (api/http.ts parse: zod 4 issues carry no input)' }, async () => {
+        const r = await s.call('POST', `${GOV}/policies`, { body: { ...productionGate('alice@example.com'), isActive: 'yes' }, key: rootKey });
+        refused(r, 400, 'VALIDATION_FAILED', 'isActive');
+        assert.doesNotMatch(r.body.error.message, /is required/);
+      });
+
+      it('a policy change moves the stored status of the solutions it applies to', { todo: 'updatePolicy/deletePolicy do not recompute solutions (services/gates.ts)' }, async () => {
+        const promptBot = await createSolution(s, 'Prompt Library', [{ type: 'prompt', id: 'prompt-faq' }], devKey);
+        assert.equal(await solutionStatus(s, promptBot), 'approved');
+        const review = await createPolicy(s, oneGate('Prompt Review', ['prompt'], {}, { isActive: false }), rootKey);
+        ok(await s.call('PUT', `${GOV}/policies/${review}`, { body: { isActive: true }, key: rootKey }));
+        assert.equal((await check(s, 'prompt-faq', 'prompt')).allowed, false);
+        // The document, the list and the metrics say what the check says.
+        assert.equal(await solutionStatus(s, promptBot), 'draft');
+        assert.ok(!ok(await s.call('GET', `${GOV}/solutions?status=approved`)).items.some((x: any) => x._id === promptBot));
+        ok(await s.call('DELETE', `${GOV}/policies/${review}`, { key: rootKey }), 204);
+        assert.equal(await solutionStatus(s, promptBot), 'approved');
       });
 
       it('audit: a person’s policy change is recorded under their user id, as createdBy names them', { todo: 'gate audit records name the key, not its person (services/gates.ts actorOf)' }, async () => {
