@@ -73,8 +73,18 @@ export function parse<T extends ZodType>(schema: T, value: unknown, where: strin
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   const field = issue.path.map(String).join('.') || where;
-  const message = issue.code === 'invalid_type' && issue.input === undefined ? `${field} is required` : `${field}: ${issue.message}`;
+  const message = issue.code === 'invalid_type' && !present(value, issue.path) ? `${field} is required` : `${field}: ${issue.message}`;
   throw new AppError(400, 'VALIDATION_FAILED', message, field, r.error.issues.slice(0, 10).map((i) => ({ field: i.path.join('.'), message: i.message })));
+}
+
+/** Whether `path` leads to a value in `value` (zod 4 issues do not carry the input). */
+function present(value: unknown, path: readonly PropertyKey[]): boolean {
+  let cur: unknown = value;
+  for (const k of path) {
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, k as string)) return false;
+    cur = (cur as Record<PropertyKey, unknown>)[k];
+  }
+  return cur !== undefined;
 }
 
 export function requestId(req: Request, res: Response, next: NextFunction): void {
@@ -102,6 +112,8 @@ const STATUS_OF: Record<string, number> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   NOT_PENDING: 409,
+  AGENT_EXISTS: 409,
+  MONTHLY_LIMIT_EXCEEDED: 429,
   STAGE_BLOCKED: 409,
   GATE_IN_REVIEW: 409,
   GATE_PASSED: 409,

@@ -32,9 +32,14 @@ export function checkAnswers(schema: Record<string, unknown>, answers: unknown):
   const validate = validatorFor(schema);
   if (validate(answers) === true) return null;
   const e = validate.errors?.[0];
-  const missing = e?.keyword === 'required' ? String((e.params as { missingProperty?: string }).missingProperty ?? '') : '';
-  const path = [(e?.instancePath ?? '').split('/').filter(Boolean).join('.'), missing].filter(Boolean).join('.');
-  return { field: `data.answers${path ? `.${path}` : ''}`, message: missing ? `${missing} is required` : (e?.message ?? 'does not meet the gate\'s schema') };
+  const params = (e?.params ?? {}) as { missingProperty?: string; additionalProperty?: string };
+  const missing = e?.keyword === 'required' ? String(params.missingProperty ?? '') : '';
+  const extra = e?.keyword === 'additionalProperties' ? String(params.additionalProperty ?? '') : '';
+  // JSON Pointer escapes: `~1` is `/`, `~0` is `~`.
+  const segments = (e?.instancePath ?? '').split('/').filter(Boolean).map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const path = [...segments, missing || extra].filter(Boolean).join('.');
+  const message = missing ? `${missing} is required` : extra ? `${extra} is not an answer this gate asks for` : (e?.message ?? "does not meet the gate's schema");
+  return { field: `data.answers${path ? `.${path}` : ''}`, message };
 }
 
 /** The resource types the governance surface knows, in the seed's order. */

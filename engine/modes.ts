@@ -5,6 +5,7 @@
  * on its own: the effective mode is computed from its expiry, no process needed.
  */
 import type { GovernanceMode, RiskAssessment, Verdict } from './types';
+import { sentinelViolation } from './wardn';
 
 export const GOVERNANCE_MODES: readonly GovernanceMode[] = ['ENFORCED', 'AUDIT_ONLY', 'DISABLED'];
 
@@ -21,8 +22,13 @@ export function effectiveMode(s: ModeSetting | null | undefined, now: number): G
   return s.mode;
 }
 
-/** AUDIT_ONLY: the real verdict is kept as `originalOutcome`; the action is cleared (ALLOW) with the mode as its decisive reason. */
+/**
+ * AUDIT_ONLY: the real verdict is kept as `originalOutcome`; the action is cleared (ALLOW) with the
+ * mode as its decisive reason, unless a Sentinel principle was violated (tier X), which still blocks.
+ */
 export function auditOnly(v: Verdict): Verdict {
+  // A Sentinel principle is non-negotiable: audit-only records it and still blocks.
+  if (sentinelViolation(v.reasons)) return { ...v, mode: 'AUDIT_ONLY', originalOutcome: v.outcome };
   const reason = { source: 'mode' as const, effect: 'ALLOW' as const, code: 'GOVERNANCE_AUDIT_ONLY', message: `Audit-only mode: recorded as ${v.outcome}, cleared` };
   return { ...v, outcome: 'ALLOW', decisive: reason, reasons: [...v.reasons, reason], approval: undefined, mode: 'AUDIT_ONLY', originalOutcome: v.outcome };
 }

@@ -16,3 +16,4 @@ export { Simulation } from './simulation';
 export { Approval } from './approval';
 export { Delivery } from './delivery';
 export { GatePolicy, GatePolicyVersion, Solution, GateSubmission } from './gate';
+export { Agent, ConfidenceFloor, ModelEntry } from './wardn';

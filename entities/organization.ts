@@ -21,6 +21,10 @@ export class Organization {
   @Column({ type: 'integer', nullable: true })
   monthlyLimit: number | null;
 
+  /** WARDN settings: unregistered agents, Sentinel principles, freeze windows, L6 mode and budgets (engine's WardnSettings). */
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  governanceSettings: Record<string, unknown>;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 }

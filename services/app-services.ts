@@ -3,6 +3,7 @@ import { ApprovalService } from './approvals';
 import { DecideService } from './decide';
 import { GateService } from './gates';
 import { GovernanceModes } from './governance-mode';
+import { registerWardnLoader, WardnDecisionExtension, WardnRegistry } from './wardn';
 import { PolicyCompiler } from './policy-compiler';
 import { PolicyDecisionExtension, registerPolicyLoader } from './policy-layer';
 import { PolicyService } from './policy-service';
@@ -15,6 +16,7 @@ export interface AppServices {
   approvals: ApprovalService;
   gates: GateService;
   modes: GovernanceModes;
+  wardn: WardnRegistry;
   policies: PolicyService;
   compiler: PolicyCompiler;
   ruleStats: RuleStats;
@@ -27,6 +29,7 @@ export function buildAppServices(core: Core, workflows: WorkflowGateway): AppSer
   const { config } = core;
   registerPolicyLoader(core.store);
   const modes = new GovernanceModes(core.ds, core.audit, core.store);
+  registerWardnLoader(core.store);
   const approvalDefaults = { tier1TimeoutSeconds: config.APPROVAL_TIER1_TIMEOUT_SECONDS, tier2TimeoutSeconds: config.APPROVAL_TIER2_TIMEOUT_SECONDS, quorum: config.APPROVAL_QUORUM, escrowTierBSeconds: config.WARDN_ESCROW_TIER_B_SECONDS, escrowTierCSeconds: config.WARDN_ESCROW_TIER_C_SECONDS };
   const approvals = new ApprovalService({ ds: core.ds, audit: core.audit, workflows, people: core.people, links: core.links, records: core.records, publicUrl: config.PUBLIC_URL, metrics: core.metrics });
   const decide = new DecideService({
@@ -40,6 +43,7 @@ export function buildAppServices(core: Core, workflows: WorkflowGateway): AppSer
     approvalDefaults,
   });
   decide.use(new PolicyDecisionExtension(core.ds));
+  decide.use(new WardnDecisionExtension(core.ds, core.audit));
   const ruleStats = new RuleStats(core.ds);
   ruleStats.start();
   // A process that died between committing a pending decision and starting its workflow leaves it unstarted: resume it.
@@ -50,6 +54,7 @@ export function buildAppServices(core: Core, workflows: WorkflowGateway): AppSer
     decide,
     approvals,
     modes,
+    wardn: new WardnRegistry(core.ds, core.audit, core.store),
     gates: new GateService({ ds: core.ds, audit: core.audit, workflows, approvals, records: core.records, approvalDefaults }),
     policies: new PolicyService(core.ds, core.audit, core.store),
     compiler: new PolicyCompiler(config.LLM_BASE_URL ? { baseUrl: config.LLM_BASE_URL, apiKey: config.LLM_API_KEY, model: config.LLM_MODEL } : null),

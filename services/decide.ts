@@ -37,7 +37,7 @@ export interface ApprovalDefaults {
  * transaction and may refuse (a lost race), which turns the verdict into DENY.
  */
 export interface DecisionExtension {
-  prepare(snapshot: PolicySnapshot, proposal: Proposal, now: number): Promise<{ layers: Layer[]; commit?: (em: EntityManager, verdict: Verdict) => Promise<CommitResult> }>;
+  prepare(snapshot: PolicySnapshot, proposal: Proposal, now: number, surface?: ProposeOptions['surface']): Promise<{ layers: Layer[]; commit?: (em: EntityManager, verdict: Verdict) => Promise<CommitResult> }>;
 }
 
 /** What an extension's commit did: refused (a lost race), or reserved budget that a later DENY gives back. */
@@ -106,7 +106,7 @@ export class DecideService {
     if (mode === 'DISABLED') verdict = disabledVerdict();
     else {
       const history = await this.actorHistory(orgId, proposal.actor.id, now);
-      prepared = await Promise.all(this.extensions.map((x) => x.prepare(snapshot, proposal, now)));
+      prepared = await Promise.all(this.extensions.map((x) => x.prepare(snapshot, proposal, now, opts.surface)));
       verdict = evaluate({ proposal, rules: snapshot.rules, risk: snapshot.risk, now, history, layers: prepared.flatMap((p) => p.layers) });
       if (mode === 'AUDIT_ONLY') verdict = auditOnly(verdict);
     }

@@ -1,5 +1,5 @@
 import { Brackets, IsNull } from 'typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { automatedGatePasses, blockersOf, blockingStage, checkAnswers, checkGatePolicy, locateGate, policyApplies, RESOURCE_TYPES } from '../engine/gates';
 import type { GateDef, GatePolicyDef, PolicyRequirement } from '../engine/gates';
 import type { ApprovalPlan } from '../engine/approval';
@@ -40,7 +40,8 @@ export interface SolutionInput {
   metadata?: Record<string, unknown>;
 }
 
-const actorOf = (p: Principal) => ({ actorType: 'api_key' as const, actorId: p.keyId });
+/** The audit's actor: the key's person when it has one (so `userId` filters find their changes), else the key. */
+const actorOf = (p: Principal) => (p.userId ? { actorType: 'user' as const, actorId: p.userId } : { actorType: 'api_key' as const, actorId: p.keyId });
 /** Who did it, as the surface's `createdBy` names people: the key's person, else the key. */
 const who = (p: Principal): string => p.userId ?? p.keyId;
 const SEVERITY_RISK: Record<string, number> = { low: 25, medium: 50, high: 75, critical: 90 };
@@ -113,6 +114,7 @@ export class GateService {
       if (res[1] !== 1) throw new DomainError('CONFLICT', 'the policy changed meanwhile; read it again and retry', 'id');
       await em.update(GatePolicy, { id, orgId: principal.orgId }, { ...def, stages: def.stages as unknown as JsonObject[], updatedAt: new Date() });
       await em.insert(GatePolicyVersion, { id: newId('polv'), orgId: principal.orgId, policyId: id, version, definition: def as unknown as JsonObject, createdBy: who(principal) });
+      await this.recomputeFor(em, principal.orgId, [...policyDef(cur).applicableResourceTypes, ...def.applicableResourceTypes]);
     });
     return this.getPolicy(principal.orgId, id);
   }
@@ -122,7 +124,17 @@ export class GateService {
     const cur = await this.getPolicy(principal.orgId, id);
     await this.deps.audit.append(principal.orgId, [{ ...actorOf(principal), entityType: 'policy', entityId: id, action: 'delete', data: { name: cur.name, version: cur.version } }], async (em) => {
       await em.delete(GatePolicy, { id, orgId: principal.orgId });
+      await this.recomputeFor(em, principal.orgId, cur.applicableResourceTypes);
     });
+  }
+
+  /** A policy changed: every solution deploying one of these types gets its status recomputed in the same transaction. */
+  private async recomputeFor(em: EntityManager, orgId: string, types: string[]): Promise<void> {
+    const rows = (await em.query(
+      `SELECT id FROM solutions WHERE "orgId" = $1 AND EXISTS (SELECT 1 FROM jsonb_array_elements(resources) r WHERE r->>'type' = ANY($2)) ORDER BY id`,
+      [orgId, [...new Set(types)]],
+    )) as { id: string }[];
+    for (const r of rows) await recomputeSolution(em, orgId, r.id);
   }
 
   private check(def: GatePolicyDef): void {
