@@ -15,6 +15,7 @@ import { slackRouter } from './routes/slack';
 import { smartRulesRouter } from './routes/smart-rules';
 import { systemRouter } from './routes/system';
 import { wardnRouter } from './routes/wardn';
+import { wardnRegistryRouter } from './routes/wardn-registry';
 
 /** Builds the Express app from its dependencies. Lean on purpose: the propose path is the hot one. */
 export function createApp(deps: ApiDeps): Express {
@@ -33,6 +34,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(aegisRouter(deps));
   app.use(gatesRouter(deps));
   app.use(wardnRouter(deps));
+  app.use(wardnRegistryRouter(deps));
   // Before smart rules: /api/smart-rules/analytics must not be taken for a rule id.
   app.use(ascendGovernanceRouter(deps));
   app.use(smartRulesRouter(deps));

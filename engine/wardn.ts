@@ -96,12 +96,19 @@ const fmt = (n: number) => n.toFixed(2);
  * Confidence floors: a dimension below its floor, or missing while it has one, holds the
  * action, in the seed's words: `Confidence below floor: fix=0.70 < 0.75`.
  */
+const compiledFloors = new WeakMap<FloorRule[], (FloorRule & { match: (s: string) => boolean })[]>();
+
 export function floorsLayer(floors: FloorRule[]): Layer {
-  const compiled = floors.map((f) => ({ ...f, match: picomatch(f.actionType, { dot: true }) }));
+  // Globs compile once per snapshot (the array is the snapshot's), not once per proposal.
+  let compiled = compiledFloors.get(floors);
+  if (!compiled) {
+    compiled = floors.map((f) => ({ ...f, match: picomatch(f.actionType, { dot: true }) }));
+    compiledFloors.set(floors, compiled);
+  }
   return ({ proposal }) => {
     const env = proposal.environment ?? 'production';
     const reasons: Reason[] = [];
-    for (const f of compiled) {
+    for (const f of compiled!) {
       if (!f.match(proposal.action.capability) || (f.environment !== '*' && f.environment !== env)) continue;
       for (const [dim, floor] of Object.entries(f.floors)) {
         const v = proposal.confidence?.[dim];

@@ -56,6 +56,9 @@ const DecisionDetail = DecisionOut.extend({
   decided_at: z.string().nullable(),
   actor: z.object({ id: z.string(), type: z.string() }),
   capability: z.string(),
+  environment: z.string().nullable(),
+  governance_mode: z.string().nullable().describe('AUDIT_ONLY or DISABLED when the organization was not ENFORCED'),
+  audit_only_outcome: z.string().nullable().describe('AUDIT_ONLY: what the outcome would have been'),
   audit: z.object({ ref: z.string(), seq: z.number(), hash: z.string() }),
   reasons: z.array(z.unknown()),
   risk: z.unknown(),
@@ -113,7 +116,7 @@ export function aegisDecision(d: Decision): z.output<typeof DecisionOut> {
 }
 
 function aegisDetail(d: Decision): z.output<typeof DecisionDetail> {
-  const v = d.verdict as { reasons?: unknown[]; risk?: unknown };
+  const v = d.verdict as { reasons?: unknown[]; risk?: unknown; mode?: string; originalOutcome?: Outcome };
   return {
     ...aegisDecision(d),
     original_outcome: AEGIS_OUTCOME[d.outcome as Outcome],
@@ -121,6 +124,9 @@ function aegisDetail(d: Decision): z.output<typeof DecisionDetail> {
     decided_at: d.decidedAt ? d.decidedAt.toISOString() : d.status === 'final' ? d.createdAt.toISOString() : null,
     actor: { id: d.actorId, type: d.actorType },
     capability: d.capability,
+    environment: (d.proposal as { environment?: string }).environment ?? null,
+    governance_mode: v.mode ?? null,
+    audit_only_outcome: v.originalOutcome ? AEGIS_OUTCOME[v.originalOutcome] : null,
     audit: { ref: d.auditRef, seq: Number(d.auditSeq), hash: d.auditHash },
     reasons: v.reasons ?? [],
     risk: v.risk ?? null,

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { GOVERNANCE_MODES } from '../../engine/modes';
+import { sentinelViolation } from '../../engine/wardn';
 import type { ApprovalPlan } from '../../engine/approval';
 import type { Outcome, Proposal, Verdict } from '../../engine/types';
 import { Approval, Decision } from '../../entities';
@@ -101,11 +102,14 @@ export function wardnRouter(deps: ApiDeps): Router {
       if (a) Object.assign(answer, { escrow_id: a.id, timeout_at: timeoutAt(a), payload_hash: (a.summary as { payloadHash?: string }).payloadHash ?? null });
       answer.message = d.reason;
     } else if (verdict === 'BLOCKED') {
-      answer.reason = v.decisive?.code ?? 'DENIED';
-      answer.message = d.reason;
+      const sgp = sentinelViolation(v.reasons);
+      if (sgp) Object.assign(answer, { tier: 'X', reason: 'SGP_VIOLATION', rule_violated: sgp.name, message: 'Action blocked by Sentinel Governance Principle', detail: sgp.message });
+      else Object.assign(answer, { reason: v.decisive?.code ?? 'DENIED', message: d.reason });
     } else if (v.decisive && v.decisive.source !== 'risk') {
       answer.message = d.reason;
     }
+    const l6 = (v.constraints as { l6?: unknown } | undefined)?.l6;
+    if (l6) answer.l6 = l6;
     if (v.mode) answer.governance_mode = v.mode;
     if (v.mode === 'AUDIT_ONLY' && v.originalOutcome) answer.original_verdict = WARDN_VERDICT[v.originalOutcome];
     res.json(answer);
@@ -131,7 +135,7 @@ export function wardnRouter(deps: ApiDeps): Router {
   });
 
   route(r, docs, keys, {
-    method: 'get', path: '/escrow/:id', summary: 'One escrow; `?wait=N` (up to 30 s) answers as soon as it ends', tags, scope: 'governance:read',
+    method: 'get', path: '/escrow/:id', summary: 'One escrow; `?wait=N` (up to 30 s) answers as soon as it ends', tags, scope: 'governance:read', errorStyle: 'wardn',
     query: z.object({ wait: z.coerce.number().min(0).max(30).optional() }),
     responses: { 200: { description: 'The escrow: HELD, CLEARED or BLOCKED' }, 404: { description: 'Not found' } },
   }, async ({ res, query, params, principal }) => {

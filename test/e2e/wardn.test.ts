@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { readLines, verifyAuditExport } from '../../cli/audit-verify';
-import type { Principal } from '../../services/auth';
 import { addUser, linkIn, postForm, proposal } from '../helpers/fixtures';
 import { startSmtp } from '../helpers/smtp';
 import { ADMIN_KEY, startStack } from '../helpers/stack';
@@ -52,15 +51,13 @@ async function rule(s: Stack, name: string, actionType: string, outcome: 'REQUIR
 }
 
 /**
- * Registers agents: WARDN governs the actions of registered agents only. Through the
- * registry service (no HTTP route for it yet), as the admin key.
+ * Registers agents: WARDN governs the actions of registered agents only (POST /api/v1/agents, admin key).
  */
 async function registerAgents(st: Stack, ids: string[]): Promise<void> {
-  const registry = (st.services as unknown as { wardn?: { registerAgent(p: Principal, input: { id: string; name?: string }): Promise<unknown> } }).wardn;
-  if (!registry) return;
-  const admin = await st.core.keys.authenticate(ADMIN_KEY);
-  assert.ok(admin);
-  for (const id of ids) await registry.registerAgent(admin, { id, name: id });
+  for (const id of ids) {
+    const r = await st.call('POST', '/api/v1/agents', { body: { agent_id: id, name: id } });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+  }
 }
 
 /** Governs as an agent, with `Authorization: Bearer` as the seed shows. */
