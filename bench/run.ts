@@ -11,7 +11,8 @@ import { compileRuleSet } from '../engine/rules';
 import type { Proposal } from '../engine/types';
 import { dropDatabase, ensureDatabase } from '../entities/data-source';
 import { load, spawnServer, stop } from './http';
-import { makePolicies, makeProposals, makeRules } from './workload';
+import { makePolicies, makeProposals, makeRules, makeWardn } from './workload';
+import { agentLayer, floorsLayer, l6Layer, principlesLayer } from '../engine/wardn';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- a plain .mjs script shared with npm start
 import { ensureTemporalCli } from '../scripts/temporal.mjs';
@@ -55,6 +56,12 @@ async function evaluatorBench(): Promise<string[]> {
   const rules100 = compileRuleSet(makeRules(100).map((r) => r.def));
   const t100 = time(proposals, (p) => evaluate({ proposal: p, rules: rules100, risk: DEFAULT_RISK_CONFIG, now }), QUICK ? 1 : 3);
   rows.push(`| Arbiter evaluator, 100 smart rules | ${fmt(t100.p50us)} µs | ${fmt(t100.p99us)} µs | ${fmt(t100.perSec, 0)} | ${t100.n} |`);
+
+  // The same 100 rules with WARDN's layers on: agents, confidence floors, the four Sentinel principles and L6.
+  const wardn = makeWardn(proposals);
+  const wardnLayers = [agentLayer(wardn, 'aegis'), floorsLayer(wardn.floors), principlesLayer(wardn), l6Layer(wardn, { org: 0, agent: 0 })];
+  const tWardn = time(proposals, (p) => evaluate({ proposal: p, rules: rules100, risk: DEFAULT_RISK_CONFIG, now, layers: wardnLayers }), QUICK ? 1 : 3);
+  rows.push(`| Arbiter evaluator, 100 smart rules + WARDN layers | ${fmt(tWardn.p50us)} µs | ${fmt(tWardn.p99us)} µs | ${fmt(tWardn.perSec, 0)} | ${tWardn.n} |`);
 
   const big = makeRules(1000);
   const pols = makePolicies(100);

@@ -2,6 +2,8 @@
 // generated from a seeded PRNG, so every run measures the same work.
 import type { PolicyDef } from '../engine/policy-schema';
 import type { Proposal, RuleAction, SmartRuleDef } from '../engine/types';
+import { DEFAULT_WARDN_SETTINGS, PRINCIPLES } from '../engine/wardn';
+import type { WardnData } from '../engine/wardn';
 import { prng } from '../test/helpers/prng';
 
 const SERVICES = Array.from({ length: 40 }, (_, i) => `svc${i}`);
@@ -98,4 +100,12 @@ export function makeProposals(n: number, seed = 3): Proposal[] {
     dataClasses: rnd() < 0.3 ? [pick(CLASSES)] : [],
     amount: Math.floor(rnd() * 120_000),
   }));
+}
+
+/** WARDN data for the bench: every actor registered, 20 confidence floors, all four principles, a model registry. */
+export function makeWardn(proposals: Proposal[]): WardnData {
+  const agents = new Map([...new Set(proposals.map((p) => p.actor.id))].map((id) => [id, { id, status: 'active' as const, allowedEnvironments: [], allowedModels: [] }]));
+  const floors = Array.from({ length: 20 }, (_, i) => ({ id: `flr${i}`, actionType: `${SERVICES[i % SERVICES.length]}.*`, environment: i % 2 ? '*' : 'production', floors: { fix: 0.7, incident: 0.5 } }));
+  const models = new Map(['gpt-4o', 'claude-sonnet'].map((id) => [id, { id, provider: 'p', channels: ['API'], dataClasses: ['PII'], agreements: ['DPA'], priceInputPer1k: 0.003, priceOutputPer1k: 0.015, status: 'approved' as const }]));
+  return { agents, floors, models, settings: { ...DEFAULT_WARDN_SETTINGS, principles: [...PRINCIPLES], freezeWindows: [{ from: 0, until: 1 }] } };
 }

@@ -7,6 +7,7 @@ import type { Outcome, Proposal, Verdict } from '../../engine/types';
 import { Approval, Decision } from '../../entities';
 import type { Principal } from '../../services/auth';
 import { AppError, DomainError } from '../../services/errors';
+import { callbackAllowed } from '../../services/webhooks';
 import type { ApiDeps } from '../deps';
 import { route } from '../http';
 
@@ -91,7 +92,16 @@ export function wardnRouter(deps: ApiDeps): Router {
   }, async ({ req, res, body, principal }) => {
     const key = req.headers['idempotency-key'];
     if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 200)) throw new AppError(400, 'VALIDATION_FAILED', 'Idempotency-Key must be 1..200 characters', 'Idempotency-Key');
-    const out = await decide.propose(principal, wardnProposal(body), { surface: 'wardn', idempotencyKey: key, requestBody: body });
+    const proposal = wardnProposal(body);
+    const callback = body.metadata?.callback_url;
+    if (callback !== undefined) {
+      if (typeof callback !== 'string' || !/^https?:\/\//.test(callback) || callback.length > 2000 || !callbackAllowed(callback, deps.config.WEBHOOK_ALLOWED_HOSTS)) {
+        throw new AppError(400, 'VALIDATION_FAILED', 'metadata.callback_url must be http(s) on a host this server allows (WEBHOOK_ALLOWED_HOSTS)', 'metadata.callback_url');
+      }
+      // A held action's end is POSTed there, signed, as for Aegis proposals.
+      proposal.callbackUrl = callback;
+    }
+    const out = await decide.propose(principal, proposal, { surface: 'wardn', idempotencyKey: key, requestBody: body });
     const d = out.decision;
     const v = out.verdict as Verdict;
     const shown: Outcome = (d.finalOutcome as Outcome | null) ?? (d.outcome as Outcome);
