@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readLines, verifyAuditExport } from './audit-verify';
+import { orgsCommand } from './orgs';
 import { syncPolicies } from './policy-sync';
 import type { SyncChange, SyncClient } from './policy-sync';
 
@@ -7,8 +8,12 @@ const USAGE = `arbiter: command-line client for an Arbiter server
 
   arbiter policies sync <dir> [--dry-run]   make the organization's agent policies match a folder of YAML/JSON files
   arbiter audit verify <export.ndjson>      check an audit export (GET /api/v1/audit/export) offline: every hash and link
+  arbiter orgs create <name>                (operator) a new organization; prints its first admin key once
+  arbiter orgs list                         (operator) every organization, active or disabled
+  arbiter orgs disable <org-id>             (operator) its API keys answer 401 from then on
 
-Environment (policies sync): ARBITER_URL (default http://localhost:8080), ARBITER_API_KEY (required)`;
+Environment (policies sync): ARBITER_URL (default http://localhost:8080), ARBITER_API_KEY (required)
+Environment (orgs): DATABASE_URL, as the server's`;
 
 function client(base: string, key: string): SyncClient {
   return {
@@ -37,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(v.ok ? `ok: ${v.checked} records, seq ${v.firstSeq ?? '-'}..${v.lastSeq ?? '-'}, every hash and link holds` : `BROKEN at seq ${v.firstBrokenSeq}: ${v.problem} (${v.checked} records checked before it)`);
     return v.ok ? 0 : 1;
   }
+  if (area === 'orgs') return orgsCommand(cmd, dir);
   if (area !== 'policies' || cmd !== 'sync' || !dir) {
     console.error(USAGE);
     return 2;

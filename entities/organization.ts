@@ -25,6 +25,10 @@ export class Organization {
   @Column({ type: 'jsonb', default: () => "'{}'" })
   governanceSettings: Record<string, unknown>;
 
+  /** Set by the operator (`arbiter orgs disable`): every key of the organization answers 401 from then on. */
+  @Column({ type: 'timestamptz', nullable: true })
+  disabledAt: Date | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 }

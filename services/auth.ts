@@ -47,8 +47,10 @@ export class ApiKeyService {
     const hit = this.cache.get(hash);
     if (hit && hit.until > now) return hit.p;
     const row = await this.ds.getRepository(ApiKey).findOne({ where: { secretHash: hash } });
+    // A disabled organization's keys stop working with it.
+    const orgDisabled = row && !row.revokedAt ? ((await this.ds.query('SELECT 1 FROM organizations WHERE id = $1 AND "disabledAt" IS NOT NULL', [row.orgId])) as unknown[]).length > 0 : false;
     const p: Principal | null =
-      row && !row.revokedAt
+      row && !row.revokedAt && !orgDisabled
         ? { orgId: row.orgId, keyId: row.id, keyName: row.name, role: row.role as Role, scopes: row.scopes, userId: row.userId }
         : null;
     if (this.cache.size > 10_000) this.cache.clear();

@@ -2,6 +2,7 @@ import { Initial1763856000000 } from './1763856000000-initial';
 import { ApprovalCore1764633600000 } from './1764633600000-approval-core';
 import { GovernanceGates1764720000000 } from './1764720000000-governance-gates';
 import { Wardn1764806400000 } from './1764806400000-wardn';
+import { Tenants1764892800000 } from './1764892800000-tenants';
 
 /** Migrations in the order they run. */
-export const migrations = [Initial1763856000000, ApprovalCore1764633600000, GovernanceGates1764720000000, Wardn1764806400000];
+export const migrations = [Initial1763856000000, ApprovalCore1764633600000, GovernanceGates1764720000000, Wardn1764806400000, Tenants1764892800000];
