@@ -21,6 +21,8 @@ const schema = z.object({
   MAIL_FROM: z.string().default('Arbiter <arbiter@localhost>'),
   /** Secret that signs approval links; generated and stored in the database when unset. */
   APPROVAL_LINK_SECRET: z.string().min(16).optional(),
+  /** Master secret of the callbacks' signatures (each organization's is derived from it); its own setting, rotated apart from the link secret. */
+  WEBHOOK_SIGNING_SECRET: z.string().min(16).optional(),
   APPROVAL_TIER1_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(3600),
   APPROVAL_TIER2_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(14400),
   APPROVAL_QUORUM: z.coerce.number().int().min(1).default(1),

@@ -9,7 +9,7 @@ export const DEFAULT_ORG_ID = 'org_default';
 
 /**
  * First-run setup: the default organization, an admin key (printed once, or the
- * value of ARBITER_ADMIN_KEY) and the approval-link signing secret.
+ * value of ARBITER_ADMIN_KEY), the approval-link signing secret and the webhook signing secret.
  * Safe to run on every start.
  */
 export async function bootstrap(ds: DataSource, audit: AuditLog, opts: { adminKey?: string }): Promise<{ createdAdminKey: string | null }> {
@@ -32,6 +32,12 @@ export async function bootstrap(ds: DataSource, audit: AuditLog, opts: { adminKe
     createdAdminKey = wanted ? null : secret;
   }
   await ds.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT DO NOTHING', ['approval_link_secret', randomBytes(32).toString('hex')]);
+  // The webhook master is its own setting, so rotating either secret leaves the other alone. An upgrade starts it
+  // from the approval secret it used to be derived from, so receivers' signatures keep verifying.
+  await ds.query(
+    `INSERT INTO settings (key, value) SELECT 'webhook_signing_secret', coalesce((SELECT value FROM settings WHERE key = 'approval_link_secret' AND EXISTS (SELECT 1 FROM decisions LIMIT 1)), $1) ON CONFLICT DO NOTHING`,
+    [randomBytes(32).toString('hex')],
+  );
   return { createdAdminKey };
 }
 

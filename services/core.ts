@@ -66,6 +66,7 @@ export async function createCore(config: Config, opts: { log?: Logger; migrate?:
   const { createdAdminKey } = opts.migrate !== false ? await bootstrap(ds, audit, { adminKey: config.ARBITER_ADMIN_KEY }) : { createdAdminKey: null };
   const secret = config.APPROVAL_LINK_SECRET ?? (await readSetting(ds, 'approval_link_secret'));
   if (!secret) throw new Error('approval link secret missing: start the API once (it creates one) or set APPROVAL_LINK_SECRET');
+  const webhookSecret = config.WEBHOOK_SIGNING_SECRET ?? (await readSetting(ds, 'webhook_signing_secret')) ?? secret;
   const store = new PolicyStore(ds, config.DATABASE_URL);
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM });
   const slack = config.SLACK_BOT_TOKEN
@@ -85,7 +86,7 @@ export async function createCore(config: Config, opts: { log?: Logger; migrate?:
     notifier: new Notifier(ds, mailer, slack),
     records: new ApprovalRecords(ds),
     metrics,
-    webhooks: new WebhookSigner(secret),
+    webhooks: new WebhookSigner(webhookSecret),
     createdAdminKey,
     async close() {
       await store.close();
