@@ -160,7 +160,7 @@ describe('Aegis surface: the fast path on a real database', () => {
     assert.equal((await s.call('GET', '/healthz', { key: null })).status, 200);
     assert.equal((await s.call('GET', '/readyz', { key: null })).status, 200);
     const doc = await s.call('GET', '/openapi.json', { key: null });
-    assert.equal(doc.body.openapi, '3.0.3');
+    assert.equal(doc.body.openapi, '3.1.0');
     for (const p of ['/api/v1/governance/propose', '/api/v1/governance/decisions/{id}', '/api/smart-rules', '/api/v1/users', '/api/v1/keys', '/api/v1/outbox', '/api/v1/audit', '/api/v1/audit/verify', '/api/v1/audit/export', '/api/v1/webhooks/secret', '/metrics', '/approve/{token}']) {
       assert.ok(doc.body.paths[p], `missing ${p}`);
     }

@@ -269,7 +269,9 @@ describe('TheWARDN layers on every surface', () => {
       assert.equal((await s.call('PUT', '/governance-mode', { body: { mode: 'ENFORCED' }, key: architect })).status, 200);
       await settings({ principles: [] });
     }
-    assert.equal((await govern(action('agt_sgp', { action_type: 'update_config' }))).verdict, 'CLEARED', 'with the principle off');
+    // Another agent (agt_sgp's denials raise its risk history): the same change passes with the principle off.
+    await register('agt_sgp_after');
+    assert.equal((await govern(action('agt_sgp_after', { action_type: 'update_config' }))).verdict, 'CLEARED', 'with the principle off');
   });
 
   it('a freeze window: a change inside it is tier X; a read is not; a window in the past blocks nothing', async () => {
