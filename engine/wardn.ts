@@ -90,7 +90,8 @@ export function agentLayer(data: WardnData, surface: string): Layer {
   };
 }
 
-const fmt = (n: number) => n.toFixed(2);
+/** Two decimals, never rounded up to the floor: 0.749 against 0.75 reads 0.74, not 0.75 < 0.75. */
+const fmt = (n: number) => (Math.floor(n * 100 + 1e-9) / 100).toFixed(2);
 
 /**
  * Confidence floors: a dimension below its floor, or missing while it has one, holds the
@@ -123,7 +124,10 @@ export function floorsLayer(floors: FloorRule[]): Layer {
   };
 }
 
-const READ_ONLY = /(^|[._:-])(read|get|list|query|search|view|describe|fetch|select|show)([._:-]|$)/i;
+const READ_WORD = /(^|[._:-])(read|get|list|query|search|view|describe|fetch|select|show)([._:-]|$)/i;
+const WRITE_WORD = /(^|[._:-])(create|update|delete|drop|purge|write|put|post|patch|deploy|execute|exec|run|send|transfer|remove|insert|modify|set|grant|revoke|restart|kill|truncate|migrate|rotate|destroy|disable|enable|apply|merge|push|publish|pay|refund|approve)([._:-]|$)/i;
+/** A read only when its name says read and nothing in it says write: `delete_search_index` is a change. */
+const isReadOnly = (capability: string) => READ_WORD.test(capability) && !WRITE_WORD.test(capability);
 const SENSITIVE = new Set(['PII', 'PHI']);
 
 /** A Sentinel principle's violation: BLOCKED tier X, whatever else the verdict says. */
@@ -138,7 +142,7 @@ export function principlesLayer(data: WardnData): Layer {
   return ({ proposal, now }) => {
     const reasons: Reason[] = [];
     const env = proposal.environment ?? 'production';
-    const change = !READ_ONLY.test(proposal.action.capability);
+    const change = !isReadOnly(proposal.action.capability);
     const meta = proposal.context.metadata ?? {};
     if (on.has('NO_PRODUCTION_WITHOUT_REVIEW') && env === 'production' && change && !meta.review_id && !meta.reviewed_by) {
       reasons.push(violation('NO_PRODUCTION_WITHOUT_REVIEW', 'a production change needs a review (metadata.review_id or reviewed_by)'));
@@ -178,8 +182,12 @@ export interface L6Result {
 /** Estimated cost of `tokens` on `m`: input and output each priced per 1,000 tokens (`{input, output}` or one number counted as input). */
 export function estimateCost(m: ModelRecord | undefined, tokens: unknown): number {
   if (!m) return 0;
-  const t = typeof tokens === 'number' ? { input: tokens, output: 0 } : tokens && typeof tokens === 'object' ? (tokens as { input?: unknown; output?: unknown }) : {};
-  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0);
+  const t = typeof tokens === 'number' || typeof tokens === 'string' ? { input: tokens, output: 0 } : tokens && typeof tokens === 'object' ? (tokens as { input?: unknown; output?: unknown }) : {};
+  // A count sent as a numeric string still costs what it says; anything else costs nothing it could hide behind.
+  const n = (v: unknown) => {
+    const x = typeof v === 'string' && /^\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v;
+    return typeof x === 'number' && Number.isFinite(x) && x > 0 ? x : 0;
+  };
   const usd = (n(t.input) / 1000) * m.priceInputPer1k + (n(t.output) / 1000) * m.priceOutputPer1k;
   return Math.round(usd * 1e6) / 1e6;
 }

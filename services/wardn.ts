@@ -66,6 +66,12 @@ export class WardnDecisionExtension implements DecisionExtension {
     const keys = { org: `l6:org:${m}`, agent: `l6:agent:${proposal.actor.id}:${m}`, count: `decisions:${m}` };
     const needSpend = !!proposal.modelId && (data.settings.orgMonthlyBudgetUsd !== null || data.settings.agentMonthlyBudgetUsd !== null);
     const counters = needSpend || data.monthlyLimit !== null ? await this.read(orgId, [keys.org, keys.agent, keys.count]) : new Map<string, number>();
+    if (data.monthlyLimit !== null && !counters.has(keys.count)) {
+      // The count is kept only while a limit is set: the first time, it starts from the month's decisions so far (UTC month).
+      const [{ n }] = (await this.ds.query(`SELECT count(*)::int AS n FROM decisions WHERE "orgId" = $1 AND "createdAt" >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`, [orgId])) as { n: number }[];
+      await this.ds.query(`INSERT INTO counters ("orgId", key, value) VALUES ($1, $2, $3) ON CONFLICT ("orgId", key) DO NOTHING`, [orgId, keys.count, n]);
+      counters.set(keys.count, Number((await this.read(orgId, [keys.count])).get(keys.count) ?? n));
+    }
     if (data.monthlyLimit !== null && (counters.get(keys.count) ?? 0) >= data.monthlyLimit) {
       await this.audit.append(orgId, [{ actorType: 'system', actorId: 'wardn', entityType: 'organization', entityId: orgId, action: 'decision.refused', data: { code: 'MONTHLY_LIMIT_EXCEEDED', limit: data.monthlyLimit, agentId: proposal.actor.id, capability: proposal.action.capability } }]);
       throw new DomainError('MONTHLY_LIMIT_EXCEEDED', `the organization's monthly limit of ${data.monthlyLimit} governed actions is reached`);

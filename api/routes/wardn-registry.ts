@@ -140,7 +140,8 @@ export function wardnRegistryRouter(deps: ApiDeps): Router {
 
   route(r, docs, keys, {
     method: 'put', path: '/api/v1/confidence-floors/:id', summary: 'Change confidence floors (a new version, audited)', tags, scope: 'admin',
-    body: z.object(FloorFields).partial().strict(),
+    // No defaults here: a change names what it changes, nothing else moves.
+    body: z.object({ action_type: FloorFields.action_type, environment: z.string().min(1).max(50), floors: FloorFields.floors, is_active: z.boolean() }).partial().strict(),
     responses: { 200: { description: 'The floor' }, 404: { description: 'Not found' } },
   }, async ({ res, params, body, principal }) => {
     res.json(floorOut(await wardn.updateFloor(principal, params.id, { ...(body.action_type !== undefined ? { actionType: body.action_type } : {}), ...(body.environment !== undefined ? { environment: body.environment } : {}), ...(body.floors !== undefined ? { floors: body.floors } : {}), ...(body.is_active !== undefined ? { isActive: body.is_active } : {}) })));

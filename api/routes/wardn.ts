@@ -110,11 +110,12 @@ export function wardnRouter(deps: ApiDeps): Router {
     if (verdict === 'HELD') {
       const a = await approvals.forSubject(principal.orgId, 'decision', d.id);
       if (a) Object.assign(answer, { escrow_id: a.id, timeout_at: timeoutAt(a), payload_hash: (a.summary as { payloadHash?: string }).payloadHash ?? null });
-      answer.message = d.reason;
+      // The decisive reason alone, in the seed's words (`Confidence below floor: fix=0.70 < 0.75`).
+      answer.message = v.decisive?.message ?? d.reason;
     } else if (verdict === 'BLOCKED') {
       const sgp = sentinelViolation(v.reasons);
       if (sgp) Object.assign(answer, { tier: 'X', reason: 'SGP_VIOLATION', rule_violated: sgp.name, message: 'Action blocked by Sentinel Governance Principle', detail: sgp.message });
-      else Object.assign(answer, { reason: v.decisive?.code ?? 'DENIED', message: d.reason });
+      else Object.assign(answer, { reason: v.decisive?.code ?? 'DENIED', message: v.decisive?.message ?? d.reason });
     } else if (v.decisive && v.decisive.source !== 'risk') {
       answer.message = d.reason;
     }
@@ -204,7 +205,7 @@ export function wardnRouter(deps: ApiDeps): Router {
       ds.query(
         `SELECT count(*)::int AS total, count(*) FILTER (WHERE "finalOutcome" = 'ALLOW')::int AS cleared, count(*) FILTER (WHERE status = 'pending')::int AS held,
                 count(*) FILTER (WHERE "finalOutcome" = 'DENY')::int AS blocked, count(DISTINCT "actorId") FILTER (WHERE "createdAt" > now() - interval '30 days')::int AS agents,
-                count(*) FILTER (WHERE "createdAt" >= date_trunc('month', now()))::int AS monthly
+                count(*) FILTER (WHERE "createdAt" >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')::int AS monthly
            FROM decisions WHERE "orgId" = $1`,
         [principal.orgId],
       ) as Promise<{ total: number; cleared: number; held: number; blocked: number; agents: number; monthly: number }[]>,

@@ -190,7 +190,7 @@ describe('TheWARDN layers on every surface', () => {
     assert.equal((await govern(action('agt_floor', { action_type: 'deploy_code', environment: 'staging', confidence: { fix: 0.1 } }))).verdict, 'CLEARED', 'a removed floor holds nothing');
   });
 
-  it('the HELD message for a floor is exactly the seed’s', { todo: 'api/routes/wardn.ts: HELD message is decision.reason, which appends the risk sentence' }, async () => {
+  it('the HELD message for a floor is exactly the seed’s', async () => {
     const created = await s.call('POST', '/api/v1/confidence-floors', { body: { action_type: 'deploy_*', environment: 'production', floors: { fix: 0.75 } } });
     assert.equal(created.status, 201);
     try {
@@ -202,7 +202,7 @@ describe('TheWARDN layers on every surface', () => {
     }
   });
 
-  it('a PUT of a floor changes only the fields it names', { todo: 'api/routes/wardn-registry.ts:143 FloorFields.partial() keeps the defaults: environment becomes *, is_active true' }, async () => {
+  it('a PUT of a floor changes only the fields it names', async () => {
     const created = await s.call('POST', '/api/v1/confidence-floors', { body: { action_type: 'deploy_*', environment: 'production', floors: { fix: 0.75 }, is_active: false } });
     assert.equal(created.status, 201);
     try {
@@ -361,7 +361,7 @@ describe('TheWARDN layers on every surface', () => {
   const governRaw = (body: Record<string, unknown>) => s.call('POST', '/govern', { body, key: null, headers: { Authorization: `Bearer ${agentKey}` } });
   const monthlyUsed = async () => (await s.call('GET', '/dashboard', { key: agentKey })).body.monthly_used as number;
 
-  it('the monthly limit counts every decision of the month, those made before it was set too', { todo: 'services/wardn.ts:66-82 the decisions:<month> counter only counts while a limit is set, so monthly_used and the limit disagree' }, async () => {
+  it('the monthly limit counts every decision of the month, those made before it was set too', async () => {
     await register('agt_limit');
     const used = await monthlyUsed();
     assert.ok(used > 20, `decisions made so far: ${used}`);

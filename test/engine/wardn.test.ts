@@ -139,7 +139,7 @@ describe('floorsLayer: confidence floors', () => {
     });
   }
 
-  it('a value just below its floor never reads as equal to it', { todo: 'engine/wardn.ts fmt(): 0.749 < 0.75 reads "fix=0.75 < 0.75" (two decimals round up)' }, () => {
+  it('a value just below its floor never reads as equal to it', () => {
     const [r] = reasonsOf(floorsLayer([fix75]), p('deploy_code', { confidence: { fix: 0.749 } }));
     assert.equal(r.code, 'CONFIDENCE_BELOW_FLOOR');
     assert.notEqual(r.message, 'Confidence below floor: fix=0.75 < 0.75');
@@ -262,7 +262,7 @@ describe('principlesLayer: Sentinel principles (tier X)', () => {
 describe('principles: what counts as a change', () => {
   const review = principlesLayer(data({ settings: { principles: ['NO_PRODUCTION_WITHOUT_REVIEW'] } }));
   for (const capability of ['delete_search_index', 'update_view', 'drop_list', 'purge.get_cache']) {
-    it(`${capability} in production without a review is a change and is blocked`, { todo: `engine/wardn.ts READ_ONLY: any read word anywhere in "${capability}" makes it read-only` }, () => {
+    it(`${capability} in production without a review is a change and is blocked`, () => {
       const rs = reasonsOf(review, p(capability));
       assert.deepEqual(rs.map((r) => r.name), ['NO_PRODUCTION_WITHOUT_REVIEW']);
     });
@@ -372,7 +372,9 @@ describe('estimateCost: exactly from the registry’s prices', () => {
     { name: 'no tokens', model: m, tokens: undefined, usd: 0 },
     { name: 'negative tokens count as none', model: m, tokens: { input: -5000, output: 1000 }, usd: 0.015 },
     { name: 'non-finite tokens count as none', model: m, tokens: Number.POSITIVE_INFINITY, usd: 0 },
-    { name: 'a string is not a count', model: m, tokens: '5000', usd: 0 },
+    // A count sent as a numeric string costs what it says, so it cannot slip past a budget.
+    { name: 'a numeric string counts as its number', model: m, tokens: '5000', usd: 0.015 },
+    { name: 'a string that is not a number costs nothing', model: m, tokens: 'lots', usd: 0 },
     { name: 'null', model: m, tokens: null, usd: 0 },
   ];
   for (const t of table) {
