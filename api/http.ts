@@ -61,6 +61,9 @@ export function route<B extends ZodType | undefined = undefined, Q extends ZodTy
     if (spec.errorStyle) res.locals.errorStyle = spec.errorStyle;
     if (spec.failClosed) res.locals.failClosed = true;
     res.locals.principal = await principalFor(keys, req, spec.scope);
+    const p = res.locals.principal as Principal | null;
+    if (spec.role === 'admin' && p && !isAdminRole(p.role)) throw new AppError(403, 'FORBIDDEN', 'Admin role required');
+    if (spec.role === 'architect' && p && p.role !== 'architect') throw new AppError(403, 'ARCHITECT_REQUIRED', 'ARCHITECT role required to change the governance mode');
     const body = spec.body ? parse(spec.body, req.body ?? {}, 'body') : undefined;
     const query = spec.query ? parse(spec.query, req.query, 'query') : undefined;
     await handler({ req, res, body: body as Out<B>, query: query as Out<Q>, params: req.params as Record<string, string>, principal: res.locals.principal as Principal });

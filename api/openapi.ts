@@ -9,6 +9,8 @@ export interface RouteDoc {
   tags: string[];
   /** Scope the key needs, or `admin`, or `public` (no key). */
   scope: string;
+  /** A role the key needs beside its scope (the seeds' admin-only and ARCHITECT-only operations). */
+  role?: 'admin' | 'architect';
   body?: ZodType;
   query?: ZodType;
   responses: Record<number, { description: string; schema?: ZodType }>;
@@ -41,7 +43,7 @@ function commonErrors(r: RouteDoc): Record<number, { description: string }> {
   if (r.body || r.query || r.path.includes(':')) out[400] = { description: 'Invalid input; the error names the field' };
   if (r.scope !== 'public') {
     out[401] = { description: 'No key, or a key that is not valid' };
-    out[403] = { description: r.scope === 'admin' ? 'Admin role required' : `The key lacks the ${r.scope} scope` };
+    out[403] = { description: r.role === 'architect' ? `ARCHITECT role required (and the ${r.scope} scope)` : r.scope === 'admin' || r.role === 'admin' ? 'Admin role required' : `The key lacks the ${r.scope} scope` };
   }
   return out;
 }
@@ -72,7 +74,7 @@ export class ApiDocs {
       const op: Record<string, unknown> = {
         summary: r.summary,
         tags: r.tags,
-        description: [r.description, `Scope: \`${r.scope}\`.`].filter(Boolean).join('\n\n'),
+        description: [r.description, `Scope: \`${r.scope}\`.${r.role ? ` Role: \`${r.role}\`.` : ''}`].filter(Boolean).join('\n\n'),
         parameters: params,
         operationId: operationId(r.method, r.path),
         responses: Object.fromEntries(

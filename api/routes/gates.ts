@@ -2,9 +2,6 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { GATE_TYPES, RESOURCE_TYPES } from '../../engine/gates';
 import type { GatePolicy, GateSubmission, Solution } from '../../entities';
-import { isAdminRole } from '../../services/auth';
-import type { Principal } from '../../services/auth';
-import { AppError } from '../../services/errors';
 import type { ApiDeps } from '../deps';
 import { route } from '../http';
 
@@ -115,10 +112,6 @@ const submissionOut = (s: GateSubmission) => ({
   updatedAt: iso(s.updatedAt),
 });
 
-/** The seed's admin-only operations keep its scope and answer its own words. */
-function requireAdmin(p: Principal): void {
-  if (!isAdminRole(p.role)) throw new AppError(403, 'FORBIDDEN', 'Admin role required');
-}
 
 /** Governance gates (seed 000): gate policies, solutions, gate submissions, enforcement, metrics, resource types, audit. */
 export function gatesRouter(deps: ApiDeps): Router {
@@ -259,11 +252,10 @@ export function gatesRouter(deps: ApiDeps): Router {
   });
 
   route(r, docs, keys, {
-    method: 'post', path: `${BASE}/gate-submissions/:id/waive`, summary: 'Admin only: waive a gate in review, with a reason', tags, scope: 'governance:write',
+    method: 'post', path: `${BASE}/gate-submissions/:id/waive`, summary: 'Admin only: waive a gate in review, with a reason', tags, scope: 'governance:write', role: 'admin',
     body: z.object({ reason: z.string().trim().min(1).max(2000) }).strict(),
     responses: { 200: { description: 'The updated gate submission record' }, 400: { description: 'No reason' }, 403: { description: 'Admin role required, or the admin submitted it' }, 409: { description: 'Not in review' } },
   }, async ({ res, params, body, principal }) => {
-    requireAdmin(principal);
     res.json(submissionOut(await gates.waive(principal, params.id, body.reason)));
   });
 
@@ -297,7 +289,7 @@ export function gatesRouter(deps: ApiDeps): Router {
   });
 
   route(r, docs, keys, {
-    method: 'get', path: `${BASE}/audit`, summary: 'Admin only: the organization’s audit records', tags, scope: 'governance:read',
+    method: 'get', path: `${BASE}/audit`, summary: 'Admin only: the organization’s audit records', tags, scope: 'governance:read', role: 'admin',
     query: z.object({
       entityType: z.string().max(100).optional(),
       action: z.string().max(100).optional(),
@@ -310,7 +302,6 @@ export function gatesRouter(deps: ApiDeps): Router {
     }),
     responses: { 200: { description: '`{count, limit, offset, items: [{_id, entityType, entityId, action, userId, timestamp, metadata}]}`' }, 403: { description: 'Admin role required' } },
   }, async ({ res, query, principal }) => {
-    requireAdmin(principal);
     const where: string[] = ['"orgId" = $1'];
     const args: unknown[] = [principal.orgId];
     const add = (sql: string, v: unknown) => {

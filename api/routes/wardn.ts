@@ -182,7 +182,7 @@ export function wardnRouter(deps: ApiDeps): Router {
   });
 
   route(r, docs, keys, {
-    method: 'put', path: '/governance-mode', summary: 'Change the governance mode, for duration_hours or until changed; ARCHITECT role only', tags, scope: 'governance:write',
+    method: 'put', path: '/governance-mode', summary: 'Change the governance mode, for duration_hours or until changed; ARCHITECT role only', tags, scope: 'governance:write', role: 'architect',
     body: z.object({ mode: z.enum(GOVERNANCE_MODES as ['ENFORCED', 'AUDIT_ONLY', 'DISABLED']), duration_hours: z.number().positive().max(24 * 365).optional() }).strict(),
     responses: { 200: { description: '`{mode, expires_at}`', schema: ModeOut }, 403: { description: 'ARCHITECT role required' } },
   }, async ({ res, body, principal }) => {
