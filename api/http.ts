@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type { NextFunction, Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import type { ZodType, z } from 'zod';
@@ -64,6 +65,10 @@ export function route<B extends ZodType | undefined = undefined, Q extends ZodTy
     const p = res.locals.principal as Principal | null;
     if (spec.role === 'admin' && p && !isAdminRole(p.role)) throw new AppError(403, 'FORBIDDEN', 'Admin role required');
     if (spec.role === 'architect' && p && p.role !== 'architect') throw new AppError(403, 'ARCHITECT_REQUIRED', 'ARCHITECT role required to change the governance mode');
+    // Text PostgreSQL cannot store (U+0000, a lone surrogate) is refused at the edge, named, before it reaches a query or a hash.
+    rejectUnstorable(req.params, 'path');
+    rejectUnstorable(req.query, 'query');
+    if (spec.body) rejectUnstorable(req.body, 'body');
     const body = spec.body ? parse(spec.body, req.body ?? {}, 'body') : undefined;
     const query = spec.query ? parse(spec.query, req.query, 'query') : undefined;
     await handler({ req, res, body: body as Out<B>, query: query as Out<Q>, params: req.params as Record<string, string>, principal: res.locals.principal as Principal });
@@ -78,6 +83,27 @@ export function parse<T extends ZodType>(schema: T, value: unknown, where: strin
   const field = issue.path.map(String).join('.') || where;
   const message = issue.code === 'invalid_type' && !present(value, issue.path) ? `${field} is required` : `${field}: ${issue.message}`;
   throw new AppError(400, 'VALIDATION_FAILED', message, field, r.error.issues.slice(0, 10).map((i) => ({ field: i.path.join('.'), message: i.message })));
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const unstorable = (s: string): boolean => s.includes('\u0000') || LONE_SURROGATE.test(s);
+
+/** Throws a 400 naming the first key or string value (at any depth) that holds U+0000 or a lone surrogate. */
+export function rejectUnstorable(value: unknown, where: string): void {
+  const walk = (v: unknown, path: string, depth: number): void => {
+    if (typeof v === 'string') {
+      if (unstorable(v)) throw new AppError(400, 'VALIDATION_FAILED', `${path}: contains U+0000 or a lone surrogate, which cannot be stored`, path);
+      return;
+    }
+    if (v === null || typeof v !== 'object' || depth > 256) return;
+    for (const [k, x] of Object.entries(v)) {
+      const at = path ? `${path}.${k}` : k;
+      if (unstorable(k)) throw new AppError(400, 'VALIDATION_FAILED', `${at}: a key contains U+0000 or a lone surrogate`, at);
+      walk(x, at, depth + 1);
+    }
+  };
+  walk(value, '', 0);
+  void where;
 }
 
 /** Whether `path` leads to a value in `value` (zod 4 issues do not carry the input). */
@@ -144,6 +170,10 @@ export function errorHandler(log: Logger) {
     if (err instanceof DomainError) {
       status = statusOf(err);
       body = { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}), ...(err.details !== undefined ? { details: err.details } : {}) };
+    } else if (err instanceof URIError) {
+      // A path with a malformed percent-escape (the router's decodeURIComponent refused it).
+      status = 400;
+      body = { code: 'VALIDATION_FAILED', message: 'the path holds a malformed percent-escape', field: 'path' };
     } else if (isBodyParserError(err)) {
       status = err.status;
       body = { code: err.type === 'entity.too.large' ? 'PAYLOAD_TOO_LARGE' : 'MALFORMED_JSON', message: err.type === 'entity.too.large' ? 'request body too large' : 'request body is not valid JSON', field: 'body' };
@@ -151,22 +181,39 @@ export function errorHandler(log: Logger) {
       log.error({ err, requestId, path: req.path }, 'unhandled error');
     }
     if (res.headersSent) return;
-    if (res.locals.failClosed && (status >= 500 || status === 429)) {
-      // Aegis: a request-level failure on the way to a decision is a DENY.
-      res.status(status).json({ outcome: 'DENY', error: body, request_id: requestId });
-      return;
-    }
-    if (res.locals.errorStyle === 'wardn' || req.path === '/govern') {
-      // WARDN: whatever went wrong, the agent reads "do not execute".
-      res.status(status).json({ execute: false, verdict: 'BLOCKED', reason: body.code, message: body.message, error: body, request_id: requestId });
-      return;
-    }
-    if (res.locals.errorStyle === 'ascend' || isAscendPath(req.path)) {
-      res.status(status).json({ status: 'error', error: body, request_id: requestId });
-      return;
-    }
-    res.status(status).json({ error: body, request_id: requestId });
+    const style: ErrorStyle | 'aegis' = res.locals.failClosed && (status >= 500 || status === 429) ? 'aegis' : (res.locals.errorStyle as ErrorStyle | undefined) ?? styleOf(req.path);
+    res.status(status).json(errorEnvelope(style, body, requestId));
   };
+}
+
+/** The surface an unrouted path belongs to, for its error envelope. */
+function styleOf(path: string): ErrorStyle {
+  if (path === '/govern') return 'wardn';
+  return isAscendPath(path) ? 'ascend' : 'default';
+}
+
+/** An error in its surface's own envelope. */
+function errorEnvelope(style: ErrorStyle | 'aegis', body: { code: string; message: string; field?: string; details?: unknown }, requestId: string | undefined): Record<string, unknown> {
+  // Aegis: a request-level failure on the way to a decision is a DENY.
+  if (style === 'aegis') return { outcome: 'DENY', error: body, request_id: requestId };
+  // WARDN: whatever went wrong, the agent reads "do not execute".
+  if (style === 'wardn') return { execute: false, verdict: 'BLOCKED', reason: body.code, message: body.message, error: body, request_id: requestId };
+  if (style === 'ascend') return { status: 'error', error: body, request_id: requestId };
+  return { error: body, request_id: requestId };
+}
+
+/**
+ * Node's HTTP parser refuses some requests before Express sees them (a NUL in a header, headers over
+ * 16 kB): answer those in JSON too, naming the headers, instead of a bare status line.
+ */
+export function clientErrorHandler(err: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex): void {
+  if (!socket.writable) return;
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  // The request line, when the parser got that far, tells whose surface (and envelope) this was.
+  const path = /^[A-Z]+ (\S+)/.exec(err.rawPacket?.subarray(0, 2048).toString('latin1') ?? '')?.[1]?.split('?')[0] ?? '';
+  const error = { code: status === 431 ? 'HEADERS_TOO_LARGE' : 'MALFORMED_REQUEST', message: status === 431 ? 'request headers are too large' : 'the request is not valid HTTP (a header holds a forbidden character)', field: 'headers' };
+  const body = JSON.stringify(errorEnvelope(styleOf(path), error, undefined));
+  socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 /** Ascend's paths answer errors in its `{status: "error"}` envelope, even before a route is matched (bad JSON, unknown path). */

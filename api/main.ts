@@ -4,6 +4,7 @@ import { createCore } from '../services/core';
 import { buildAppServices } from '../services/app-services';
 import { WorkflowGateway } from '../services/workflow-gateway';
 import { createApp } from './app';
+import { clientErrorHandler } from './http';
 import { ApiDocs } from './openapi';
 
 /** API process: migrates, bootstraps, serves. Stateless; run as many as needed. */
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
       console.log(`First run: an admin API key was created. It is shown once; keep it:\n\n  ${core.createdAdminKey}\n\n  curl -H "X-API-Key: ${core.createdAdminKey}" ${url}/api/v1/users\n`);
     }
   });
+  server.on('clientError', clientErrorHandler);
   const stop = () => {
     server.close();
     void services.stop().then(() => connection.close()).then(() => core.close()).then(() => process.exit(0));

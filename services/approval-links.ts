@@ -43,7 +43,7 @@ export class ApprovalLinks {
   /** Checks a token without using it (the GET page). */
   async inspect(token: string): Promise<{ ok: true; grant: LinkGrant; expiresAt: Date } | { ok: false; problem: LinkProblem }> {
     const parts = token.split('.');
-    if (parts.length !== 3 || parts.some((p) => !p || p.length > 200)) return { ok: false, problem: 'TOKEN_MALFORMED' };
+    if (parts.length !== 3 || parts.some((p) => !p || p.length > 200 || !/^[A-Za-z0-9_-]+$/.test(p))) return { ok: false, problem: 'TOKEN_MALFORMED' };
     const [id, secret, sig] = parts;
     const row = await this.ds.getRepository(ApprovalToken).findOne({ where: { id } });
     if (!row) return { ok: false, problem: 'TOKEN_NOT_FOUND' };

@@ -19,13 +19,13 @@ export function checkPolicy(input: unknown): PolicyDef {
   const v = validatePolicyDef(input);
   if (!v.ok) {
     const first = v.errors[0];
-    throw badRequest('POLICY_INVALID', `${first.path || 'policy'}: ${first.message}`, first.path || undefined, v.errors);
+    throw badRequest('POLICY_INVALID', `${first.path || 'policy'}: ${first.message}`, first.path || 'body', v.errors);
   }
   try {
     compilePolicies([{ ...v.value, id: 'pol_check' }]);
   } catch (e) {
     const err = e as { path?: string; message: string };
-    throw badRequest('POLICY_INVALID', err.message, err.path);
+    throw badRequest('POLICY_INVALID', err.message, err.path || 'body');
   }
   return v.value;
 }
@@ -93,19 +93,26 @@ export class PolicyService {
     return this.get(orgId, id);
   }
 
+  /**
+   * Deletes a policy and its exceptions. Its version history stays, read only:
+   * `versions`, `version` and `diff` still answer; the active version is
+   * archived (nothing of a deleted policy applies), drafts stay as they were.
+   */
   async remove(orgId: string, actor: Actor, id: string): Promise<void> {
     const p = await this.get(orgId, id);
-    await this.audit.append(orgId, [{ ...actor, entityType: 'policy', entityId: id, action: 'delete', data: { name: p.name } }], async (em) => {
+    await this.audit.append(orgId, [{ ...actor, entityType: 'policy', entityId: id, action: 'delete', data: { name: p.name, versionId: p.currentVersionId } }], async (em) => {
       await em.delete(PolicyException, { policyId: id, orgId });
-      await em.delete(PolicyVersion, { policyId: id, orgId });
+      await em.query(`UPDATE policy_versions SET status = 'archived' WHERE "orgId" = $1 AND "policyId" = $2 AND status = 'active'`, [orgId, id]);
       await em.delete(Policy, { id, orgId });
       await this.store.notifyChange(em, orgId);
     });
   }
 
+  /** Newest first; a deleted policy's versions too. A policy that never existed (no versions) is a 404. */
   async versions(orgId: string, id: string): Promise<PolicyVersion[]> {
-    await this.get(orgId, id);
-    return this.ds.getRepository(PolicyVersion).find({ where: { orgId, policyId: id }, order: { version: 'DESC' } });
+    const rows = await this.ds.getRepository(PolicyVersion).find({ where: { orgId, policyId: id }, order: { version: 'DESC' } });
+    if (rows.length === 0) await this.get(orgId, id);
+    return rows;
   }
 
   async version(orgId: string, id: string, versionId: string): Promise<PolicyVersion> {
@@ -127,6 +134,8 @@ export class PolicyService {
 
   /** Marks a draft / in-review version as reviewed by the caller. Authors do not review their own drafts. */
   async review(orgId: string, actor: Actor, id: string, versionId: string, note?: string): Promise<PolicyVersion> {
+    // The history of a deleted policy is read only.
+    await this.get(orgId, id);
     const v = await this.version(orgId, id, versionId);
     if (v.status !== 'draft' && v.status !== 'in_review') throw conflict('VERSION_NOT_REVIEWABLE', `version ${v.version} is ${v.status}; only draft or in_review versions are reviewed`);
     if (v.reviewedBy) throw conflict('VERSION_ALREADY_REVIEWED', `version ${v.version} was reviewed by ${v.reviewedBy}`);

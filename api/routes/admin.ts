@@ -61,7 +61,7 @@ const KeyIn = z
     name: z.string().min(1).max(200),
     scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length),
     role: z.enum(['admin', 'architect', 'member']).default('member').describe('architect: an admin who may also change the governance mode'),
-    user_id: z.string().optional().describe('The person this key acts for; approvals made with it are theirs.'),
+    user_id: z.string().min(1, 'must name a person (an id from /api/v1/users); leave it out for a key that acts for no one').max(100).optional().describe('The person this key acts for; approvals made with it are theirs. Must name an existing person of the organization.'),
   })
   .strict();
 const KeyOut = z.object({ id: z.string(), name: z.string(), prefix: z.string(), scopes: z.array(z.string()), role: z.string(), user_id: z.string().nullable(), created_at: z.string(), revoked_at: z.string().nullable() });
@@ -183,10 +183,11 @@ export function adminRouter(deps: ApiDeps): Router {
 
   route(r, docs, keys, {
     method: 'post', path: '/api/v1/keys', summary: 'Mint an API key; the secret is shown once', tags: ['Admin'], scope: 'admin', body: KeyIn,
-    responses: { 201: { description: 'Created', schema: KeyOut.extend({ key: z.string().describe('The secret. Shown once; store it now.') }) } },
+    responses: { 201: { description: 'Created', schema: KeyOut.extend({ key: z.string().describe('The secret. Shown once; store it now.') }) }, 400: { description: 'Invalid, e.g. an empty `user_id`; the error names the field' }, 404: { description: '`user_id` names no person of this organization (the error names `user_id`)' }, 409: { description: 'The person was removed' } },
   }, async ({ res, body, principal }) => {
-    if (body.user_id) {
-      const owner = await person(principal.orgId, body.user_id);
+    if (body.user_id !== undefined) {
+      const owner = await ds.getRepository(User).findOne({ where: { id: body.user_id, orgId: principal.orgId } });
+      if (!owner) throw new AppError(404, 'NOT_FOUND', `user ${body.user_id} not found`, 'user_id');
       if (owner.disabledAt) throw conflict('USER_DISABLED', 'this person was removed; bring them back (PATCH disabled: false) first', 'user_id');
     }
     const secret = generateKeySecret();

@@ -1,13 +1,16 @@
 import { Router } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import type { Outcome, Proposal } from '../../engine/types';
 import { Decision } from '../../entities';
 import type { JsonObject } from '../../entities/json';
+import { hasScope } from '../../services/auth';
+import type { Principal } from '../../services/auth';
 import { AppError, notFound } from '../../services/errors';
 import { RequestLimiter } from '../../services/request-limiter';
 import { callbackAllowed } from '../../services/webhooks';
 import type { ApiDeps } from '../deps';
-import { decodeCursor, encodeCursor, route } from '../http';
+import { decodeCursor, encodeCursor, parse, principalFor, route } from '../http';
 
 /** Internal outcome → Aegis (AGP-1) word. */
 export const AEGIS_OUTCOME: Record<Outcome, string> = { ALLOW: 'ALLOW', DENY: 'DENY', REQUIRE_APPROVAL: 'REQUIRE_CONFIRMATION', ESCALATE: 'ESCALATE' };
@@ -64,6 +67,8 @@ const DecisionDetail = DecisionOut.extend({
   risk: z.unknown(),
   approval: z.unknown().nullable(),
 });
+
+const WaitQuery = z.object({ wait: z.coerce.number().min(0).max(30).optional() });
 
 const ListQuery = z.object({
   actor_id: z.string().optional(),
@@ -134,6 +139,14 @@ function aegisDetail(d: Decision): z.output<typeof DecisionDetail> {
   };
 }
 
+/** An agent's key: it may propose but not read the organization's decisions. It reads the ones it proposed. */
+const proposerOnly = (p: Principal): boolean => !hasScope(p, 'governance:read') && hasScope(p, 'governance:propose');
+
+/** A decision made with the key `:proposer`: its `decision.proposed` audit record (the decision's auditRef) names the key. */
+const PROPOSED_BY = `EXISTS (SELECT 1 FROM audit_records r WHERE r.id = d."auditRef" AND r."orgId" = d."orgId" AND r."actorType" = 'api_key' AND r."actorId" = :proposer)`;
+
+const OWN_NOTE = 'A key with `governance:propose` but not `governance:read` (an agent\'s key) may call this too, and sees only the decisions proposed with that key; any other decision is a 404 to it.';
+
 /** Aegis (seed 001): propose, read one decision, list decisions. */
 export function aegisRouter(deps: ApiDeps): Router {
   const r = Router();
@@ -168,38 +181,24 @@ export function aegisRouter(deps: ApiDeps): Router {
     res.json(aegisDecision(out.decision));
   });
 
-  route(r, docs, keys, {
-    method: 'get',
-    path: '/api/v1/governance/decisions/:id',
-    summary: 'Retrieve one decision, with its status, who decided and when, and its audit record',
-    description: 'Add `?wait=N` (seconds, up to 30) to long-poll: the answer comes as soon as the decision is final, or after N seconds.',
-    tags,
-    scope: 'governance:read',
-    query: z.object({ wait: z.coerce.number().min(0).max(30).optional() }),
-    responses: { 200: { description: 'The decision', schema: DecisionDetail }, 404: { description: 'Not found (or another organization\'s)' } },
-  }, async ({ res, params, query, principal }) => {
+  /** One decision, long-polled with `wait`; `proposer`: only if that key proposed it. */
+  const showDecision = async (res: Response, orgId: string, id: string, wait: number | undefined, proposer: string | null) => {
     const repo = ds.getRepository(Decision);
-    const load = () => repo.findOne({ where: { id: params.id, orgId: principal.orgId } });
-    let d = await load();
-    if (!d) throw notFound('decision', params.id);
-    const deadline = Date.now() + (query.wait ?? 0) * 1000;
+    const load = () => repo.findOne({ where: { id, orgId } });
+    let d = proposer ? await repo.createQueryBuilder('d').where('d.id = :id AND d."orgId" = :org', { id, org: orgId }).andWhere(PROPOSED_BY, { proposer }).getOne() : await load();
+    if (!d) throw notFound('decision', id);
+    const deadline = Date.now() + (wait ?? 0) * 1000;
     while (d.status === 'pending' && Date.now() < deadline) {
       await new Promise((ok) => setTimeout(ok, 250));
       d = (await load()) ?? d;
     }
     res.json(aegisDetail(d));
-  });
+  };
 
-  route(r, docs, keys, {
-    method: 'get',
-    path: '/api/v1/governance/decisions',
-    summary: 'List decisions, newest first, with filters and cursor pagination',
-    tags,
-    scope: 'governance:read',
-    query: ListQuery,
-    responses: { 200: { description: 'A page of decisions', schema: z.object({ decisions: z.array(DecisionOut), next_cursor: z.string().nullable() }) } },
-  }, async ({ res, query, principal }) => {
-    const qb = ds.getRepository(Decision).createQueryBuilder('d').where('d."orgId" = :org', { org: principal.orgId });
+  /** A page of decisions; `proposer`: only those that key proposed. */
+  const listDecisions = async (res: Response, orgId: string, query: z.output<typeof ListQuery>, proposer: string | null) => {
+    const qb = ds.getRepository(Decision).createQueryBuilder('d').where('d."orgId" = :org', { org: orgId });
+    if (proposer) qb.andWhere(PROPOSED_BY, { proposer });
     if (query.actor_id) qb.andWhere('d."actorId" = :actor', { actor: query.actor_id });
     if (query.capability) qb.andWhere('d.capability = :cap', { cap: query.capability });
     if (query.since) qb.andWhere('d."createdAt" >= :since', { since: new Date(query.since) });
@@ -215,6 +214,50 @@ export function aegisRouter(deps: ApiDeps): Router {
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     res.json({ decisions: page.map(aegisDecision), next_cursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null });
+  };
+
+  /**
+   * route() admits keys with governance:read. An agent's key (governance:propose
+   * only) is answered here first, limited to what it proposed; every other
+   * caller, a bad key included, goes on to route(), which answers as it always has.
+   */
+  const forProposer = (answer: (req: Request, res: Response, p: Principal) => Promise<void>) => async (req: Request, res: Response, next: NextFunction) => {
+    const p = await principalFor(keys, req, 'governance:propose').catch(() => null);
+    if (!p || !proposerOnly(p)) {
+      next();
+      return;
+    }
+    res.locals.principal = p;
+    await answer(req, res, p);
+  };
+
+  r.get('/api/v1/governance/decisions/:id', forProposer((req, res, p) => showDecision(res, p.orgId, req.params.id as string, parse(WaitQuery, req.query, 'query').wait, p.keyId)));
+  r.get('/api/v1/governance/decisions', forProposer((req, res, p) => listDecisions(res, p.orgId, parse(ListQuery, req.query, 'query'), p.keyId)));
+
+  route(r, docs, keys, {
+    method: 'get',
+    path: '/api/v1/governance/decisions/:id',
+    summary: 'Retrieve one decision, with its status, who decided and when, and its audit record',
+    description: `Add \`?wait=N\` (seconds, up to 30) to long-poll: the answer comes as soon as the decision is final, or after N seconds.\n\n${OWN_NOTE}`,
+    tags,
+    scope: 'governance:read',
+    query: WaitQuery,
+    responses: { 200: { description: 'The decision', schema: DecisionDetail }, 404: { description: 'Not found (or another organization\'s, or, to an agent\'s key, not proposed with it)' } },
+  }, async ({ res, params, query, principal }) => {
+    await showDecision(res, principal.orgId, params.id, query.wait, null);
+  });
+
+  route(r, docs, keys, {
+    method: 'get',
+    path: '/api/v1/governance/decisions',
+    summary: 'List decisions, newest first, with filters and cursor pagination',
+    description: OWN_NOTE,
+    tags,
+    scope: 'governance:read',
+    query: ListQuery,
+    responses: { 200: { description: 'A page of decisions', schema: z.object({ decisions: z.array(DecisionOut), next_cursor: z.string().nullable() }) } },
+  }, async ({ res, query, principal }) => {
+    await listDecisions(res, principal.orgId, query, null);
   });
 
   route(r, docs, keys, {

@@ -72,6 +72,22 @@ export function approvalsRouter(deps: ApiDeps): Router {
   });
 
   route(r, docs, keys, {
+    method: 'post', path: '/api/v1/approvals/:id/vote', summary: 'Approve or deny one approval as the key’s person (or an admin key); refusals answer their 4xx at once', tags, scope: 'governance:write',
+    body: Vote.omit({ approval_id: true }),
+    responses: {
+      200: { description: '`{approval_id, subject_type, subject_id, status, tier, on_behalf_of}`' },
+      403: { description: 'SELF_APPROVAL, NOT_AN_APPROVER, NOT_A_PERSON or USER_DISABLED' },
+      404: { description: 'No such approval' },
+      409: { description: 'NOT_PENDING or ALREADY_DECIDED' },
+    },
+  }, async ({ res, params, body, principal }) => {
+    const actor = await approvals.actorFor(principal);
+    const a = await approvals.get(principal.orgId, params.id);
+    const out = await approvals.vote(a, actor, { choice: body.decision, comment: body.comment, via: 'api' });
+    res.json({ approval_id: a.id, subject_type: a.subjectType, subject_id: a.subjectId, status: out.status, tier: out.tier, on_behalf_of: out.onBehalfOf ?? null });
+  });
+
+  route(r, docs, keys, {
     method: 'post', path: '/api/v1/approvals/votes', summary: 'Vote on several approvals at once; each vote is checked and audited on its own', tags, scope: 'governance:write',
     body: z.object({ votes: z.array(Vote).min(1).max(100) }).strict(),
     responses: {

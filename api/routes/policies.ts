@@ -13,6 +13,10 @@ import { actorOf, checkPolicy } from '../../services/policy-service';
 import type { ApiDeps } from '../deps';
 import { route } from '../http';
 
+/** Fields of a policy's GET answer that the server owns: a PUT body may carry them (a GET sent back), and they are ignored. */
+const SERVER_FIELDS = ['id', 'current_version_id', 'template_id', 'created_at', 'updated_at'] as const;
+const withoutServerFields = (body: Record<string, unknown>) => Object.fromEntries(Object.entries(body).filter(([k]) => !(SERVER_FIELDS as readonly string[]).includes(k)));
+
 /** The PolicyCreate document: validated by the engine's JSON Schema, which the OpenAPI document shows as is. */
 const PolicyBody = z.record(z.string(), z.unknown()).meta({ description: 'PolicyCreate (see the policy schema in docs/policies.md)', ...(POLICY_JSON_SCHEMA as object) });
 
@@ -110,22 +114,25 @@ export function policiesRouter(deps: ApiDeps): Router {
 
   route(r, docs, keys, {
     method: 'put', path: '/api/v1/policies/:id', summary: 'Update a policy: any subset of fields, merged and validated whole; makes a new active version and archives the previous one', tags, scope: 'governance:write', body: PolicyBody,
+    description: `The policy's own GET answer is a valid body: the server's fields (${SERVER_FIELDS.map((f) => `\`${f}\``).join(', ')}) are ignored, not refused. A field set to null is removed.`,
     responses: { 200: { description: 'The updated policy' }, 400: { description: 'Invalid' }, 404: { description: 'Not found' } },
   }, async ({ res, params, body, principal }) => {
     const current = await policies.get(principal.orgId, params.id);
-    const merged = Object.fromEntries(Object.entries({ ...(current.definition as Record<string, unknown>), ...body }).filter(([, v]) => v !== null));
+    const merged = Object.fromEntries(Object.entries({ ...(current.definition as Record<string, unknown>), ...withoutServerFields(body) }).filter(([, v]) => v !== null));
     res.json(policyOut(await policies.update(principal.orgId, actorOf(principal), params.id, checkPolicy(merged))));
   });
 
   route(r, docs, keys, {
-    method: 'delete', path: '/api/v1/policies/:id', summary: 'Delete a policy, its versions and exceptions', tags, scope: 'governance:write', responses: { 204: { description: 'Deleted' }, 404: { description: 'Not found' } },
+    method: 'delete', path: '/api/v1/policies/:id', summary: 'Delete a policy and its exceptions; its version history stays readable', tags, scope: 'governance:write',
+    description: 'The versions of a deleted policy still answer (`GET /:id/versions`, `/:id/versions/:versionId`, `/:id/diff`), read only; its active version is archived.',
+    responses: { 204: { description: 'Deleted' }, 404: { description: 'Not found' } },
   }, async ({ res, params, principal }) => {
     await policies.remove(principal.orgId, actorOf(principal), params.id);
     res.status(204).end();
   });
 
   route(r, docs, keys, {
-    method: 'get', path: '/api/v1/policies/:id/versions', summary: 'List versions (draft, in_review, active, archived), newest first', tags, scope: 'governance:read', responses: { 200: { description: '`{items}`' } },
+    method: 'get', path: '/api/v1/policies/:id/versions', summary: 'List versions (draft, in_review, active, archived), newest first; a deleted policy keeps them', tags, scope: 'governance:read', responses: { 200: { description: '`{items}`' }, 404: { description: 'No such policy, and no versions of one' } },
   }, async ({ res, params, principal }) => {
     res.json({ items: (await policies.versions(principal.orgId, params.id)).map(versionOut) });
   });

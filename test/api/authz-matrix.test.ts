@@ -83,6 +83,7 @@ const INSIDE: Record<string, (c: Caller) => Want | null> = {
   'GET /api/v1/approvals': () => ({ kind: 'refused', status: 403, code: 'NOT_A_PERSON', why: 'the queue is a person’s; the key belongs to no person' }),
   // A vote is a person's, or an admin key's.
   'POST /api/v1/approvals/votes': (c) => (isAdminRole(c) ? null : { kind: 'refused', status: 403, code: 'NOT_A_PERSON', why: 'a vote needs a person or an admin key' }),
+  'POST /api/v1/approvals/{id}/vote': (c) => (isAdminRole(c) ? null : { kind: 'refused', status: 403, code: 'NOT_A_PERSON', why: 'a vote needs a person or an admin key' }),
 };
 
 /** Bodies that reach the handler's own checks (the rest send `{}` and may stop at validation, which is past auth). */
@@ -90,11 +91,22 @@ const BODY: Record<string, unknown> = {
   'PUT /governance-mode': { mode: 'ENFORCED' },
   'POST /api/v1/governance/gate-submissions/{id}/waive': { reason: 'authz matrix' },
   'POST /api/v1/approvals/votes': { votes: [{ approval_id: FAKE, decision: 'approve' }] },
+  'POST /api/v1/approvals/{id}/vote': { decision: 'approve' },
+};
+
+/**
+ * Reads an agent's key (governance:propose without governance:read) may make, limited to the
+ * decisions it proposed (issue 11): its own list, and a 404 for any decision it did not propose.
+ */
+const PROPOSER_READS: Record<string, Want> = {
+  'GET /api/v1/governance/decisions': { kind: 'pass' },
+  'GET /api/v1/governance/decisions/{id}': { kind: 'refused', status: 404, code: 'NOT_FOUND', why: 'an agent key reads only the decisions it proposed' },
 };
 
 function want(op: Op, c: Caller): Want {
   if (op.scope === 'public') return { kind: 'public' };
   if (!c.valid) return { kind: 'refused', status: 401, code: 'UNAUTHENTICATED', why: 'no valid key' };
+  if (PROPOSER_READS[op.key] && !isAdminRole(c) && !c.scopes.includes(op.scope) && c.scopes.includes('governance:propose')) return PROPOSER_READS[op.key];
   if (op.scope === 'admin') {
     if (!isAdminRole(c)) return { kind: 'refused', status: 403, code: 'FORBIDDEN', message: /Admin role required/, why: 'admin operation' };
   } else if (!isAdminRole(c) && !c.scopes.includes(op.scope)) {
@@ -422,6 +434,7 @@ describe('authorization matrix: every operation × every caller, and the organiz
     'POST /api/v1/governance/gate-submissions/{id}/approve': () => ({ path: `/api/v1/governance/gate-submissions/${A.submission}/approve`, body: { decision: 'approved' } }),
     'POST /api/v1/governance/gate-submissions/{id}/waive': () => ({ path: `/api/v1/governance/gate-submissions/${A.submission}/waive`, body: { reason: 'hijacked' } }),
     'POST /escrow/{id}/release': () => ({ path: `/escrow/${A.escrow}/release`, body: { reason: 'hijacked' } }),
+    'POST /api/v1/approvals/{id}/vote': () => ({ path: `/api/v1/approvals/${A.escrow}/vote`, body: { decision: 'approve' } }),
     'POST /escrow/{id}/kill': () => ({ path: `/escrow/${A.escrow}/kill`, body: { reason: 'hijacked' } }),
     'PATCH /api/v1/agents/{id}': () => ({ path: `/api/v1/agents/${A.agent}`, body: { name: 'hijacked' } }),
     'POST /api/v1/agents/{id}/pause': () => ({ path: `/api/v1/agents/${A.agent}/pause`, body: {} }),
@@ -499,7 +512,7 @@ describe('authorization matrix: every operation × every caller, and the organiz
       () => assert.deepEqual([after.agent.body?.name, after.agent.body?.status], ['authz agent', 'active'], show(after.agent)),
       () => assert.equal(model?.provider, 'authz-provider', show(after.models)),
       () => assert.deepEqual(floor?.floors, { fix: 0.5 }, show(after.floors)),
-      () => assert.equal(after.risk.body?.data?.config_id, null, `A's risk configuration was not activated: ${show(after.risk)}`),
+      () => assert.equal(after.risk.body?.data?.config_id, 'defaults', `A's risk configuration was not activated (the built-in defaults still count): ${show(after.risk)}`),
       () => assert.equal(victim?.revoked_at, null, show(after.keys)),
     ]);
   });

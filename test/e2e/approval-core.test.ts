@@ -61,8 +61,11 @@ describe('approval core, end to end: refusals, delegation, the approvals API and
     assert.ok(r.ms < REFUSAL_BUDGET_MS, `refused in ${Math.round(r.ms)} ms, over ${REFUSAL_BUDGET_MS} ms`);
   };
 
-  const ascendVote = (id: string, key: string, decision: 'approved' | 'denied' = 'approved') =>
-    s.call('POST', `/api/governance/workflows/proposal-${id}/approve`, { body: { decision, comment: 'via the API' }, key });
+  /** A person's vote with their own key on the decision `id`'s approval (the approvals API; Ascend's approve is admin-only). */
+  const ascendVote = async (id: string, key: string, decision: 'approved' | 'denied' = 'approved') => {
+    const [a] = (await s.core.ds.query('SELECT id FROM approvals WHERE "subjectId" = $1', [id])) as { id: string }[];
+    return s.call('POST', `/api/v1/approvals/${a.id}/vote`, { body: { decision: decision === 'approved' ? 'approve' : 'deny', comment: 'via the API' }, key });
+  };
 
   const audit = async (st: Stack, id: string): Promise<AuditRow[]> =>
     st.core.ds.query('SELECT action, "actorId", data, at FROM audit_records WHERE "entityId" = $1 ORDER BY seq', [id]);
@@ -165,12 +168,12 @@ describe('approval core, end to end: refusals, delegation, the approvals API and
         await mailTo('alice@example.com', id);
         const first = await ascendVote(id, aliceKey);
         assert.equal(first.status, 200, JSON.stringify(first.body));
-        assert.equal(first.body.data.status, 'PENDING', 'one approval of two');
+        assert.equal(first.body.status, 'PENDING', 'one approval of two');
         refused(await timed(() => ascendVote(id, aliceKey)), 409, 'ALREADY_DECIDED');
         refused(await timed(() => ascendVote(id, aliceKey, 'denied')), 409, 'ALREADY_DECIDED');
         const second = await ascendVote(id, benKey);
         assert.equal(second.status, 200, JSON.stringify(second.body));
-        assert.equal(second.body.data.status, 'APPROVED');
+        assert.equal(second.body.status, 'APPROVED');
         const d = await final(s, id);
         assert.equal(d.outcome, 'ALLOW');
         assert.deepEqual(d.decided_by, [alice, ben]);
@@ -477,9 +480,10 @@ describe('approval core, end to end: refusals, delegation, the approvals API and
       try {
         const id = await propose(fast, transfer({ id: 'quorum-bot' }, 71, 'Half Decided'));
         await smtp.waitFor((m) => m.to === 'ann@example.com' && m.text.includes(id));
-        const voted = await fast.call('POST', `/api/governance/workflows/proposal-${id}/approve`, { body: { decision: 'approved' }, key: annKey });
+        const [apr] = (await fast.core.ds.query('SELECT id FROM approvals WHERE "subjectId" = $1', [id])) as { id: string }[];
+        const voted = await fast.call('POST', `/api/v1/approvals/${apr.id}/vote`, { body: { decision: 'approve' }, key: annKey });
         assert.equal(voted.status, 200, JSON.stringify(voted.body));
-        assert.equal(voted.body.data.status, 'PENDING', 'one approval of two');
+        assert.equal(voted.body.status, 'PENDING', 'one approval of two');
         // The tier's reminder is audited once every reminder mail of that step went out.
         await smtp.waitFor((m) => m.to === 'bob@example.com' && m.text.includes(id) && m.subject.includes('Reminder'), 10_000);
         await auditOf(fast, id, 'approval.reminded');

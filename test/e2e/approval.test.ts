@@ -123,11 +123,16 @@ describe('human approval, end to end: email link → page → decision → the a
     const item = pending.body.data.pending.find((x: { action_id: string }) => x.action_id === a.body.decision_id);
     assert.equal(item.action_type, 'payments.transfer');
     assert.match(item.summary, /^payments.transfer by pay-bot: .*amount 1200/);
-    const ok = await s.call('POST', `/api/governance/workflows/${item.workflow_execution_id}/approve`, { body: { decision: 'approved', comment: 'fine' }, key: aliceKey });
+    // Ascend's approve is the seed's admin endpoint: a person votes with their own key on the approvals API.
+    const notAdmin = await s.call('POST', `/api/governance/workflows/${item.workflow_execution_id}/approve`, { body: { decision: 'approved' }, key: aliceKey });
+    assert.equal(notAdmin.status, 403);
+    assert.equal(notAdmin.body.error.message, 'Admin role required');
+    const [apr] = (await s.core.ds.query('SELECT id FROM approvals WHERE "workflowId" = $1', [item.workflow_execution_id])) as { id: string }[];
+    const ok = await s.call('POST', `/api/v1/approvals/${apr.id}/vote`, { body: { decision: 'approve', comment: 'fine' }, key: aliceKey });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
-    assert.equal(ok.body.data.status, 'APPROVED');
+    assert.equal(ok.body.status, 'APPROVED');
     assert.equal((await s.call('GET', `/api/v1/governance/decisions/${a.body.decision_id}?wait=15`)).body.outcome, 'ALLOW');
-    const again = await s.call('POST', `/api/governance/workflows/${item.workflow_execution_id}/approve`, { body: { decision: 'denied' }, key: aliceKey });
+    const again = await s.call('POST', `/api/v1/approvals/${apr.id}/vote`, { body: { decision: 'deny' }, key: aliceKey });
     assert.equal(again.status, 409);
     const hist = await s.call('GET', `/api/v1/governance/decisions/${a.body.decision_id}/history`);
     assert.equal(hist.body.state.status, 'APPROVED');

@@ -5,6 +5,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { createApp } from '../../api/app';
+import { clientErrorHandler } from '../../api/http';
 import { ApiDocs } from '../../api/openapi';
 import { loadConfig } from '../../config';
 import type { Config } from '../../config';
@@ -57,6 +58,7 @@ export async function startStack(opts: { temporal?: TestWorkflowEnvironment; env
   const holder: { app?: ReturnType<typeof createApp> } = {};
   const server = await new Promise<Server>((ok) => {
     const s = createServer((req: IncomingMessage, res: ServerResponse) => holder.app?.(req, res));
+    s.on('clientError', clientErrorHandler);
     s.listen(0, '127.0.0.1', () => ok(s));
   });
   const port = (server.address() as AddressInfo).port;
