@@ -4,6 +4,7 @@ import type { ApiDeps } from './deps';
 import { AppError } from '../services/errors';
 import { errorHandler, requestId } from './http';
 import { adminRouter } from './routes/admin';
+import { ascendActionsRouter } from './routes/ascend-actions';
 import { ascendGovernanceRouter } from './routes/ascend-governance';
 import { policiesRouter } from './routes/policies';
 import { simulationsRouter } from './routes/simulations';
@@ -36,6 +37,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(wardnRouter(deps));
   app.use(wardnRegistryRouter(deps));
   // Before smart rules: /api/smart-rules/analytics must not be taken for a rule id.
+  app.use(ascendActionsRouter(deps));
   app.use(ascendGovernanceRouter(deps));
   app.use(smartRulesRouter(deps));
   app.use(simulationsRouter(deps));

@@ -217,7 +217,7 @@ export function clientErrorHandler(err: Error & { code?: string; rawPacket?: Buf
 }
 
 /** Ascend's paths answer errors in its `{status: "error"}` envelope, even before a route is matched (bad JSON, unknown path). */
-const ASCEND_PATHS = /^\/api\/(smart-rules|risk-scoring|governance\/(policies|dashboard|workflows))(\/|$)/;
+const ASCEND_PATHS = /^\/api\/(smart-rules|risk-scoring|governance\/(policies|dashboard|workflows)|v1\/actions)(\/|$)/;
 export const isAscendPath = (path: string): boolean => ASCEND_PATHS.test(path);
 
 function isBodyParserError(e: unknown): e is { status: number; type: string } {

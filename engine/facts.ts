@@ -71,5 +71,6 @@ export function buildFacts(p: Proposal, opts: { now: number; riskScore?: number;
     metadata: p.context.metadata,
     context: { metadata: p.context.metadata, session_id: p.context.sessionId, run_id: p.context.runId, mission_id: p.context.missionId },
     reasoning: p.reasoning,
+    description: p.description,
   };
 }

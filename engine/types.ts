@@ -23,6 +23,8 @@ export interface Proposal {
   /** Confidence per dimension, each 0..1 (WARDN). */
   confidence?: Record<string, number>;
   reasoning?: string;
+  /** What the agent says the action is for (Ascend's `description`). */
+  description?: string;
   modelId?: string;
   /** e.g. PII, PHI, PCI, financial, confidential, public. */
   dataClasses: string[];

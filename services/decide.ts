@@ -51,6 +51,8 @@ export interface ProposeOptions {
   idempotencyKey?: string;
   /** The raw request body, hashed to tell a replay from a conflicting reuse of the key. */
   requestBody: unknown;
+  /** Layers the surface adds for this one request (Ascend's `require_approval`). */
+  extraLayers?: Layer[];
 }
 
 export interface DecisionResult {
@@ -107,7 +109,7 @@ export class DecideService {
     else {
       const history = await this.actorHistory(orgId, proposal.actor.id, now);
       prepared = await Promise.all(this.extensions.map((x) => x.prepare(snapshot, proposal, now, opts.surface)));
-      verdict = evaluate({ proposal, rules: snapshot.rules, risk: snapshot.risk, now, history, layers: prepared.flatMap((p) => p.layers) });
+      verdict = evaluate({ proposal, rules: snapshot.rules, risk: snapshot.risk, now, history, layers: [...prepared.flatMap((p) => p.layers), ...(opts.extraLayers ?? [])] });
       if (mode === 'AUDIT_ONLY') verdict = auditOnly(verdict);
     }
 

@@ -314,6 +314,8 @@ describe('authorization matrix: every operation × every caller, and the organiz
     'GET /api/v1/users/{id}': () => `/api/v1/users/${A.user}`,
     'GET /api/smart-rules/{id}': () => `/api/smart-rules/${A.rule}`,
     'GET /api/v1/governance/decisions/{id}': () => `/api/v1/governance/decisions/${A.decision}`,
+    'GET /api/v1/actions/{id}': () => `/api/v1/actions/${A.decision}`,
+    'GET /api/v1/actions/{id}/status': () => `/api/v1/actions/${A.decision}/status`,
     'GET /api/v1/governance/decisions/{id}/history': () => `/api/v1/governance/decisions/${A.decision}/history`,
     'GET /escrow/{id}': () => `/escrow/${A.escrow}`,
     'GET /api/v1/policies/{id}': () => `/api/v1/policies/${A.policy}`,
