@@ -92,7 +92,8 @@ const unstorable = (s: string): boolean => s.includes('\u0000') || LONE_SURROGAT
 export function rejectUnstorable(value: unknown, where: string): void {
   const walk = (v: unknown, path: string, depth: number): void => {
     if (typeof v === 'string') {
-      if (unstorable(v)) throw new AppError(400, 'VALIDATION_FAILED', `${path}: contains U+0000 or a lone surrogate, which cannot be stored`, path);
+      const field = path || where;
+      if (unstorable(v)) throw new AppError(400, 'VALIDATION_FAILED', `${field}: contains U+0000 or a lone surrogate, which cannot be stored`, field);
       return;
     }
     if (v === null || typeof v !== 'object' || depth > 256) return;
@@ -103,7 +104,6 @@ export function rejectUnstorable(value: unknown, where: string): void {
     }
   };
   walk(value, '', 0);
-  void where;
 }
 
 /** Whether `path` leads to a value in `value` (zod 4 issues do not carry the input). */
