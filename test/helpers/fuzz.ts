@@ -761,7 +761,7 @@ export function knownBug(req: FuzzRequest, status: number, body: string): string
 }
 
 const NO_FIELD_NEEDED = new Set([401, 403, 404, 405, 409, 410, 413, 415, 422, 429]);
-const ASCEND = /^\/api\/(smart-rules|risk-scoring|governance\/(policies|dashboard|workflows))(\/|$)/;
+const ASCEND = /^\/api\/(smart-rules|risk-scoring|governance\/(policies|dashboard|workflows)|v1\/actions)(\/|$)/;
 
 /** Why a 4xx answer is malformed, or null when it is a proper refusal. */
 export function malformedReason(req: Pick<FuzzRequest, 'path'>, res: RawAnswer): string | null {
@@ -773,6 +773,8 @@ export function malformedReason(req: Pick<FuzzRequest, 'path'>, res: RawAnswer):
   } catch {
     return `not JSON (${res.headers['content-type'] ?? 'no content type'}, ${res.body.length} bytes)`;
   }
+  // Ascend's submit answers a denied action 403 with the action itself (the seed's code per rule action): not an error.
+  if (pathOnly === '/api/v1/actions/submit' && res.status === 403 && json?.status === 'success' && json?.data?.decision === 'denied') return null;
   const err = json?.error;
   if (!err || typeof err !== 'object' || typeof err.code !== 'string' || !err.code) return 'no error.code';
   if (pathOnly === '/govern' && json.execute !== false) return '/govern error without execute:false';
