@@ -8,30 +8,15 @@ import { startStack } from '../helpers/stack';
 import type { Stack } from '../helpers/stack';
 import { startTemporal } from '../helpers/temporal';
 import { spawnWorker } from '../helpers/worker-process';
+import { RESOURCE_TYPES } from '../../engine/gates';
 
 const GOV = '/api/v1/governance';
 type Res = { status: number; body: any };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The seed's resource types, in its order. */
-const SEED_RESOURCE_TYPES = [
-  { id: 'app', label: 'Application' },
-  { id: 'workflow', label: 'Workflow' },
-  { id: 'addon', label: 'Add-on' },
-  { id: 'dataSource', label: 'Data Source' },
-  { id: 'volume', label: 'Volume' },
-  { id: 'mlModel', label: 'AI Model' },
-  { id: 'aiGatewayModel', label: 'AI Gateway Model' },
-  { id: 'workspace', label: 'Workspace' },
-  { id: 'project', label: 'Project' },
-  { id: 'skill', label: 'Skill' },
-  { id: 'prompt', label: 'Prompt' },
-  { id: 'agent', label: 'Agent' },
-  { id: 'codeSession', label: 'Code Session' },
-  { id: 'abTest', label: 'A/B Test' },
-  { id: 'marketplaceApp', label: 'Marketplace App' },
-];
+/** The seed's resource types, in its order: test/engine/gates.test.ts pins this list to the seed's text. */
+const SEED_RESOURCE_TYPES = RESOURCE_TYPES;
 
 /** Every field of the seed's Policy object. */
 const SEED_POLICY_FIELDS = ['_id', 'name', 'description', 'category', 'severity', 'applicableResourceTypes', 'stages', 'isActive', 'isDraft', 'createdBy', 'organizationId', 'createdAt', 'updatedAt'];
