@@ -1,6 +1,7 @@
 import type { Core } from './core';
 import { ApprovalService } from './approvals';
 import { DecideService } from './decide';
+import { DecisionReader } from './decisions';
 import { GateService } from './gates';
 import { GovernanceModes } from './governance-mode';
 import { registerWardnLoader, WardnDecisionExtension, WardnRegistry } from './wardn';
@@ -13,6 +14,7 @@ import type { WorkflowGateway } from './workflow-gateway';
 
 export interface AppServices {
   decide: DecideService;
+  decisions: DecisionReader;
   approvals: ApprovalService;
   gates: GateService;
   modes: GovernanceModes;
@@ -52,6 +54,7 @@ export function buildAppServices(core: Core, workflows: WorkflowGateway): AppSer
   decide.observe((orgId, snapshot, verdict) => ruleStats.record(orgId, snapshot.ruleDefs.map((r) => r.id), verdict));
   return {
     decide,
+    decisions: new DecisionReader(core.ds, core.audit),
     approvals,
     modes,
     wardn: new WardnRegistry(core.ds, core.audit, core.store),

@@ -90,6 +90,12 @@ export class ApprovalService implements ApprovalStarter {
     return this.deps.ds.getRepository(Approval).findOne({ where: { id } });
   }
 
+  /** The organization's open approvals of one subject type, oldest first (WARDN's open escrows). */
+  async open(orgId: string, subjectType: string, page: { limit: number; offset: number }): Promise<{ items: Approval[]; total: number }> {
+    const [items, total] = await this.deps.ds.getRepository(Approval).findAndCount({ where: { orgId, subjectType, status: 'PENDING' }, order: { createdAt: 'ASC', id: 'ASC' }, take: page.limit, skip: page.offset });
+    return { items, total };
+  }
+
   async forSubject(orgId: string, subjectType: string, subjectId: string): Promise<Approval | null> {
     return this.deps.ds.getRepository(Approval).findOne({ where: { orgId, subjectType, subjectId } });
   }

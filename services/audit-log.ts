@@ -222,6 +222,39 @@ export class AuditLog {
     });
   }
 
+  /**
+   * The organization's records matching a filter (`since` and `until` inclusive), sorted by `seq`,
+   * `action` or `entityType` (then `seq`), by offset, with the total: the seeds' audit listings.
+   */
+  async search(
+    orgId: string,
+    f: { entityType?: string; action?: string; actorId?: string; since?: Date; until?: Date },
+    sort: { by: 'seq' | 'action' | 'entityType'; dir: 'asc' | 'desc' },
+    page: { limit: number; offset: number },
+  ): Promise<{ total: number; rows: SealedRecord[] }> {
+    const where: string[] = ['"orgId" = $1'];
+    const args: unknown[] = [orgId];
+    const add = (sql: string, v: unknown) => {
+      args.push(v);
+      where.push(sql.replace('?', `$${args.length}`));
+    };
+    if (f.entityType) add('"entityType" = ?', f.entityType);
+    if (f.action) add('action = ?', f.action);
+    if (f.actorId) add('"actorId" = ?', f.actorId);
+    if (f.since) add('at >= ?', f.since);
+    if (f.until) add('at <= ?', f.until);
+    const col = { seq: 'seq', action: 'action', entityType: '"entityType"' }[sort.by];
+    const dir = sort.dir === 'asc' ? 'ASC' : 'DESC';
+    const [{ n }] = (await this.ds.query(`SELECT count(*)::int AS n FROM audit_records WHERE ${where.join(' AND ')}`, args)) as { n: number }[];
+    args.push(page.limit, page.offset);
+    const rows = (await this.ds.query(
+      `SELECT seq, id, at, "actorType", "actorId", "entityType", "entityId", action, data, "prevHash", hash FROM audit_records WHERE ${where.join(' AND ')}
+        ORDER BY ${col} ${dir}, seq ${dir} LIMIT $${args.length - 1} OFFSET $${args.length}`,
+      args,
+    )) as { seq: string; id: string; at: Date; actorType: string; actorId: string; entityType: string; entityId: string; action: string; data: Record<string, unknown>; prevHash: string; hash: string }[];
+    return { total: n, rows: rows.map((r) => ({ orgId, seq: Number(r.seq), id: r.id, at: r.at.toISOString(), actorType: r.actorType, actorId: r.actorId, entityType: r.entityType, entityId: r.entityId, action: r.action, data: r.data, prevHash: r.prevHash, hash: r.hash })) };
+  }
+
   /** The organization's records in `seq` order, page by page, in the exact form that was hashed. */
   async *records(orgId: string, fromSeq = 1, toSeq?: number, pageSize = 5000): AsyncGenerator<SealedRecord[]> {
     let from = fromSeq;

@@ -257,6 +257,27 @@ export class WardnRegistry {
     });
   }
 
+  // ---- dashboard
+  /** The seed's dashboard counts from stored decisions; held means waiting now, so governed = cleared + held + blocked. */
+  async dashboard(orgId: string): Promise<{ total: number; cleared: number; held: number; blocked: number; agents: number; monthly: number; policies: number; monthlyLimit: number | null }> {
+    const [[counts], [policies], org] = await Promise.all([
+      this.ds.query(
+        `SELECT count(*)::int AS total, count(*) FILTER (WHERE "finalOutcome" = 'ALLOW')::int AS cleared, count(*) FILTER (WHERE status = 'pending')::int AS held,
+                count(*) FILTER (WHERE "finalOutcome" = 'DENY')::int AS blocked, count(DISTINCT "actorId") FILTER (WHERE "createdAt" > now() - interval '30 days')::int AS agents,
+                count(*) FILTER (WHERE "createdAt" >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')::int AS monthly
+           FROM decisions WHERE "orgId" = $1`,
+        [orgId],
+      ) as Promise<{ total: number; cleared: number; held: number; blocked: number; agents: number; monthly: number }[]>,
+      this.ds.query(
+        `SELECT (SELECT count(*) FROM smart_rules WHERE "orgId" = $1 AND "isActive")::int + (SELECT count(*) FROM policies WHERE "orgId" = $1 AND "isActive")::int
+              + (SELECT count(*) FROM gate_policies WHERE "orgId" = $1 AND "isActive" AND NOT "isDraft")::int AS n`,
+        [orgId],
+      ) as Promise<{ n: number }[]>,
+      this.ds.getRepository(Organization).findOne({ where: { id: orgId } }),
+    ]);
+    return { ...counts, policies: policies.n, monthlyLimit: org?.monthlyLimit ?? null };
+  }
+
   // ---- settings
   async getSettings(orgId: string): Promise<WardnSettings & { monthlyLimit: number | null }> {
     const org = await this.ds.getRepository(Organization).findOne({ where: { id: orgId } });

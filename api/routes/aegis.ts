@@ -2,11 +2,11 @@ import { Router } from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import type { Outcome, Proposal } from '../../engine/types';
-import { Decision } from '../../entities';
+import type { Decision } from '../../entities';
 import type { JsonObject } from '../../entities/json';
 import { hasScope } from '../../services/auth';
 import type { Principal } from '../../services/auth';
-import { AppError, notFound } from '../../services/errors';
+import { AppError } from '../../services/errors';
 import { RequestLimiter } from '../../services/request-limiter';
 import { callbackAllowed } from '../../services/webhooks';
 import type { ApiDeps } from '../deps';
@@ -143,14 +143,13 @@ function aegisDetail(d: Decision): z.output<typeof DecisionDetail> {
 const proposerOnly = (p: Principal): boolean => !hasScope(p, 'governance:read') && hasScope(p, 'governance:propose');
 
 /** A decision made with the key `:proposer`: its `decision.proposed` audit record (the decision's auditRef) names the key. */
-const PROPOSED_BY = `EXISTS (SELECT 1 FROM audit_records r WHERE r.id = d."auditRef" AND r."orgId" = d."orgId" AND r."actorType" = 'api_key' AND r."actorId" = :proposer)`;
 
 const OWN_NOTE = 'A key with `governance:propose` but not `governance:read` (an agent\'s key) may call this too, and sees only the decisions proposed with that key; any other decision is a 404 to it.';
 
 /** Aegis (seed 001): propose, read one decision, list decisions. */
 export function aegisRouter(deps: ApiDeps): Router {
   const r = Router();
-  const { ds, docs, keys, decide } = deps;
+  const { docs, keys, decide, decisions } = deps;
   const limiter = new RequestLimiter(deps.config.PROPOSE_RATE_LIMIT_PER_MINUTE);
   const tags = ['Aegis'];
 
@@ -183,37 +182,24 @@ export function aegisRouter(deps: ApiDeps): Router {
 
   /** One decision, long-polled with `wait`; `proposer`: only if that key proposed it. */
   const showDecision = async (res: Response, orgId: string, id: string, wait: number | undefined, proposer: string | null) => {
-    const repo = ds.getRepository(Decision);
-    const load = () => repo.findOne({ where: { id, orgId } });
-    let d = proposer ? await repo.createQueryBuilder('d').where('d.id = :id AND d."orgId" = :org', { id, org: orgId }).andWhere(PROPOSED_BY, { proposer }).getOne() : await load();
-    if (!d) throw notFound('decision', id);
-    const deadline = Date.now() + (wait ?? 0) * 1000;
-    while (d.status === 'pending' && Date.now() < deadline) {
-      await new Promise((ok) => setTimeout(ok, 250));
-      d = (await load()) ?? d;
-    }
-    res.json(aegisDetail(d));
+    res.json(aegisDetail(await decisions.waitFinal(orgId, id, wait ?? 0, proposer)));
   };
 
   /** A page of decisions; `proposer`: only those that key proposed. */
   const listDecisions = async (res: Response, orgId: string, query: z.output<typeof ListQuery>, proposer: string | null) => {
-    const qb = ds.getRepository(Decision).createQueryBuilder('d').where('d."orgId" = :org', { org: orgId });
-    if (proposer) qb.andWhere(PROPOSED_BY, { proposer });
-    if (query.actor_id) qb.andWhere('d."actorId" = :actor', { actor: query.actor_id });
-    if (query.capability) qb.andWhere('d.capability = :cap', { cap: query.capability });
-    if (query.since) qb.andWhere('d."createdAt" >= :since', { since: new Date(query.since) });
-    if (query.until) qb.andWhere('d."createdAt" <= :until', { until: new Date(query.until) });
-    if (query.outcome === 'ALLOW' || query.outcome === 'DENY') qb.andWhere('d."finalOutcome" = :o', { o: query.outcome });
-    if (query.outcome === 'REQUIRE_CONFIRMATION') qb.andWhere(`d.status = 'pending' AND d.outcome = 'REQUIRE_APPROVAL'`);
-    if (query.outcome === 'ESCALATE') qb.andWhere(`d.status = 'pending' AND d.outcome = 'ESCALATE'`);
-    if (query.cursor) {
-      const c = decodeCursor(query.cursor);
-      qb.andWhere('(d."createdAt", d.id) < (:cat, :cid)', { cat: c.createdAt, cid: c.id });
-    }
-    const rows = await qb.orderBy('d."createdAt"', 'DESC').addOrderBy('d.id', 'DESC').limit(query.limit + 1).getMany();
-    const page = rows.slice(0, query.limit);
-    const last = page[page.length - 1];
-    res.json({ decisions: page.map(aegisDecision), next_cursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null });
+    const o = query.outcome;
+    const filter = {
+      ...(proposer ? { proposer } : {}),
+      actorId: query.actor_id,
+      capability: query.capability,
+      ...(query.since ? { since: new Date(query.since) } : {}),
+      ...(query.until ? { until: new Date(query.until) } : {}),
+      ...(o === 'ALLOW' || o === 'DENY' ? { finalOutcome: o } : {}),
+      ...(o === 'REQUIRE_CONFIRMATION' ? { pending: true, outcome: 'REQUIRE_APPROVAL' as const } : o === 'ESCALATE' ? { pending: true, outcome: 'ESCALATE' as const } : {}),
+    };
+    const { items, more } = await decisions.page(orgId, filter, query.limit, query.cursor ? decodeCursor(query.cursor) : undefined);
+    const last = items[items.length - 1];
+    res.json({ decisions: items.map(aegisDecision), next_cursor: more && last ? encodeCursor(last.createdAt, last.id) : null });
   };
 
   /**
@@ -269,13 +255,7 @@ export function aegisRouter(deps: ApiDeps): Router {
     body: z.object({ output: z.record(z.string(), z.unknown()) }).strict(),
     responses: { 200: { description: 'Recorded' }, 404: { description: 'Not found' }, 409: { description: 'Not an allowed decision, or already reported' } },
   }, async ({ res, params, body, principal }) => {
-    const d = await ds.getRepository(Decision).findOne({ where: { id: params.id, orgId: principal.orgId } });
-    if (!d) throw notFound('decision', params.id);
-    if (d.finalOutcome !== 'ALLOW') throw new AppError(409, 'NOT_ALLOWED', 'only an allowed action has a result');
-    if (d.output) throw new AppError(409, 'RESULT_EXISTS', 'the result of this action was already reported');
-    await deps.audit.append(principal.orgId, [{ actorType: 'api_key', actorId: principal.keyId, entityType: 'decision', entityId: d.id, action: 'decision.result', data: { output: body.output } }], async (em) => {
-      await em.update(Decision, { id: d.id, orgId: principal.orgId }, { output: body.output as JsonObject });
-    });
+    const d = await decisions.recordResult(principal.orgId, principal.keyId, params.id, body.output as JsonObject);
     res.json({ decision_id: d.id, recorded: true });
   });
 
@@ -283,7 +263,7 @@ export function aegisRouter(deps: ApiDeps): Router {
   const approvalOf = async (orgId: string, id: string) => {
     const a = await deps.approvals.forSubject(orgId, 'decision', id);
     if (a) return a;
-    if (!(await ds.getRepository(Decision).exists({ where: { id, orgId } }))) throw notFound('decision', id);
+    await decisions.get(orgId, id);
     throw new AppError(409, 'NOT_PENDING', 'the decision is not waiting for approval');
   };
 
@@ -298,8 +278,7 @@ export function aegisRouter(deps: ApiDeps): Router {
   }, async ({ res, params, body, principal }) => {
     const a = await approvalOf(principal.orgId, params.id);
     // The key that proposed the action may take it back (agents' keys belong to no person).
-    const [proposed] = (await ds.query(`SELECT r."actorId" FROM decisions d JOIN audit_records r ON r.id = d."auditRef" WHERE d.id = $1 AND d."orgId" = $2`, [a.subjectId, principal.orgId])) as { actorId: string }[];
-    await deps.approvals.withdraw(a, principal, { proposedByKey: proposed?.actorId ?? null, reason: body.reason });
+    await deps.approvals.withdraw(a, principal, { proposedByKey: await decisions.proposingKey(principal.orgId, a.subjectId), reason: body.reason });
     res.status(202).json({ decision_id: a.subjectId, withdrawn: true });
   });
 
@@ -325,8 +304,7 @@ export function aegisRouter(deps: ApiDeps): Router {
     scope: 'governance:read',
     responses: { 200: { description: '`{decision_id, workflow_id, state, events: [{eventId, eventType, time}]}`' }, 404: { description: 'Not found, or decided without a workflow' } },
   }, async ({ res, params, principal }) => {
-    const d = await ds.getRepository(Decision).findOne({ where: { id: params.id, orgId: principal.orgId } });
-    if (!d) throw notFound('decision', params.id);
+    const d = await decisions.get(principal.orgId, params.id);
     if (!d.workflowId) throw new AppError(404, 'NO_WORKFLOW', 'this decision was made at once, without an approval workflow');
     const [state, events] = await Promise.all([deps.workflows.state(d.workflowId).catch(() => d.approvalState), deps.workflows.history(d.workflowId)]);
     res.json({ decision_id: d.id, workflow_id: d.workflowId, state, events });

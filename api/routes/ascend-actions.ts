@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { riskLevel } from '../../engine/policies';
 import type { Outcome, Proposal, Verdict } from '../../engine/types';
-import { Decision } from '../../entities';
+import type { Decision } from '../../entities';
 import { AppError } from '../../services/errors';
 import { callbackAllowed } from '../../services/webhooks';
 import type { ApiDeps } from '../deps';
@@ -86,7 +86,7 @@ const ok = (data: unknown) => ({ status: 'success', data });
  */
 export function ascendActionsRouter(deps: ApiDeps): Router {
   const r = Router();
-  const { ds, docs, keys, decide } = deps;
+  const { docs, keys, decide, decisions } = deps;
 
   route(r, docs, keys, {
     method: 'post', path: '/api/v1/actions/submit', summary: 'Submit an action for evaluation: 200 approved, 202 pending approval (queued or escalated), 403 denied', tags, scope: 'governance:propose', errorStyle, body: SubmitBody,
@@ -108,24 +108,18 @@ export function ascendActionsRouter(deps: ApiDeps): Router {
     res.status(HTTP[shown(out.decision)]).json(ok(actionOut(out.decision)));
   });
 
-  const find = async (orgId: string, id: string) => {
-    const d = await ds.getRepository(Decision).findOne({ where: { id, orgId } });
-    if (!d) throw new AppError(404, 'NOT_FOUND', `action ${id} not found`, 'id');
-    return d;
-  };
-
   route(r, docs, keys, {
     method: 'get', path: '/api/v1/actions/:id', summary: 'One action with its decision, risk assessment and policy result', tags, scope: 'governance:read', errorStyle,
     responses: { 200: { description: '`{status, data}`' }, 404: { description: 'Not found' } },
   }, async ({ res, params, principal }) => {
-    res.json(ok(actionOut(await find(principal.orgId, params.id))));
+    res.json(ok(actionOut(await decisions.get(principal.orgId, params.id))));
   });
 
   route(r, docs, keys, {
     method: 'get', path: '/api/v1/actions/:id/status', summary: 'Where an action stands: pending_approval, approved or denied', tags, scope: 'governance:read', errorStyle,
     responses: { 200: { description: '`{status, data: {action_id, status, decided_by, decided_at}}`' }, 404: { description: 'Not found' } },
   }, async ({ res, params, principal }) => {
-    const a = actionOut(await find(principal.orgId, params.id));
+    const a = actionOut(await decisions.get(principal.orgId, params.id));
     res.json(ok({ action_id: a.action_id, status: a.status, decided_by: a.decided_by, decided_at: a.decided_at }));
   });
 
@@ -142,15 +136,14 @@ export function ascendActionsRouter(deps: ApiDeps): Router {
     }),
     responses: { 200: { description: '`{status, data: {actions, total, limit, offset}}`' } },
   }, async ({ res, query, principal }) => {
-    const qb = ds.getRepository(Decision).createQueryBuilder('d').where('d."orgId" = :org', { org: principal.orgId });
-    if (query.agent_id) qb.andWhere('d."actorId" = :a', { a: query.agent_id });
-    if (query.action_type) qb.andWhere('d.capability = :c', { c: query.action_type });
-    if (query.start_date) qb.andWhere('d."createdAt" >= :s', { s: new Date(query.start_date) });
-    if (query.end_date) qb.andWhere('d."createdAt" <= :e', { e: new Date(query.end_date) });
-    if (query.status === 'pending_approval') qb.andWhere(`d.status = 'pending'`);
-    if (query.status === 'approved') qb.andWhere(`d."finalOutcome" = 'ALLOW'`);
-    if (query.status === 'denied') qb.andWhere(`d."finalOutcome" = 'DENY'`);
-    const [rows, total] = await qb.orderBy('d."createdAt"', 'DESC').addOrderBy('d.id', 'DESC').skip(query.offset).take(query.limit).getManyAndCount();
+    const filter = {
+      actorId: query.agent_id,
+      capability: query.action_type,
+      ...(query.start_date ? { since: new Date(query.start_date) } : {}),
+      ...(query.end_date ? { until: new Date(query.end_date) } : {}),
+      ...(query.status === 'pending_approval' ? { pending: true } : query.status === 'approved' ? { finalOutcome: 'ALLOW' as const } : query.status === 'denied' ? { finalOutcome: 'DENY' as const } : {}),
+    };
+    const { items: rows, total } = await decisions.list(principal.orgId, filter, query.limit, query.offset);
     res.json(ok({ actions: rows.map(actionOut), total, limit: query.limit, offset: query.offset }));
   });
 

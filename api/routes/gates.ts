@@ -302,29 +302,23 @@ export function gatesRouter(deps: ApiDeps): Router {
     }),
     responses: { 200: { description: '`{count, limit, offset, items: [{_id, entityType, entityId, action, userId, timestamp, metadata}]}`' }, 403: { description: 'Admin role required' } },
   }, async ({ res, query, principal }) => {
-    const where: string[] = ['"orgId" = $1'];
-    const args: unknown[] = [principal.orgId];
-    const add = (sql: string, v: unknown) => {
-      args.push(v);
-      where.push(sql.replace('?', `$${args.length}`));
-    };
-    if (query.entityType) add('"entityType" = ?', query.entityType);
-    if (query.action) add('action = ?', query.action);
-    if (query.userId) add('"actorId" = ?', query.userId);
-    if (query.startDate) add('at >= ?', new Date(query.startDate));
-    if (query.endDate) add('at <= ?', new Date(query.endDate));
-    const col = { timestamp: 'seq', action: 'action', entityType: '"entityType"' }[query.sort.field];
-    const dir = query.sort.dir === 'asc' ? 'ASC' : 'DESC';
-    const [{ n }] = (await deps.ds.query(`SELECT count(*)::int AS n FROM audit_records WHERE ${where.join(' AND ')}`, args)) as { n: number }[];
-    const rows = (await deps.ds.query(
-      `SELECT id, "entityType", "entityId", action, "actorType", "actorId", at, seq, hash, data FROM audit_records WHERE ${where.join(' AND ')} ORDER BY ${col} ${dir}, seq ${dir} LIMIT ${query.limit} OFFSET ${query.offset}`,
-      args,
-    )) as { id: string; entityType: string; entityId: string; action: string; actorType: string; actorId: string; at: Date; seq: string; hash: string; data: Record<string, unknown> }[];
+    const { total: n, rows } = await deps.audit.search(
+      principal.orgId,
+      {
+        entityType: query.entityType,
+        action: query.action,
+        actorId: query.userId,
+        ...(query.startDate ? { since: new Date(query.startDate) } : {}),
+        ...(query.endDate ? { until: new Date(query.endDate) } : {}),
+      },
+      { by: query.sort.field === 'timestamp' ? 'seq' : query.sort.field, dir: query.sort.dir },
+      query,
+    );
     res.json({
       count: n,
       limit: query.limit,
       offset: query.offset,
-      items: rows.map((a) => ({ _id: a.id, entityType: a.entityType, entityId: a.entityId, action: a.action, userId: a.actorId, actorType: a.actorType, timestamp: a.at.toISOString(), seq: Number(a.seq), hash: a.hash, metadata: { organizationId: principal.orgId, ...a.data } })),
+      items: rows.map((a) => ({ _id: a.id, entityType: a.entityType, entityId: a.entityId, action: a.action, userId: a.actorId, actorType: a.actorType, timestamp: a.at, seq: a.seq, hash: a.hash, metadata: { organizationId: principal.orgId, ...a.data } })),
     });
   });
 

@@ -42,7 +42,6 @@ export function systemRouter(deps: ApiDeps): Router {
   return r;
 }
 
-const esc = escapeHtml;
 
 /** A self-contained reference page (no CDN: Arbiter runs on closed networks too). */
 function renderDocs(doc: Record<string, unknown>): string {
@@ -50,16 +49,16 @@ function renderDocs(doc: Record<string, unknown>): string {
   const byTag = new Map<string, string[]>();
   for (const [path, ops] of Object.entries(paths)) {
     for (const [method, op] of Object.entries(ops)) {
-      const params = (op.parameters ?? []).map((p) => `<code>${esc(p.name)}</code> <span class="m">(${esc(p.in)}${p.required ? ', required' : ''})</span>`).join(', ');
-      const body = op.requestBody ? `<details><summary>Request body schema</summary><pre>${esc(JSON.stringify(Object.values(op.requestBody.content)[0]?.schema, null, 2))}</pre></details>` : '';
-      const responses = Object.entries(op.responses).map(([c, r]) => `<code>${esc(c)}</code> ${esc(r.description)}`).join(' · ');
-      const html = `<section><h3><span class="verb ${method}">${method.toUpperCase()}</span> <code>${esc(path)}</code></h3><p>${esc(op.summary)}</p><p class="m">${esc(op.description ?? '')}</p>${params ? `<p>Parameters: ${params}</p>` : ''}${body}<p>${responses}</p></section>`;
+      const params = (op.parameters ?? []).map((p) => `<code>${escapeHtml(p.name)}</code> <span class="m">(${escapeHtml(p.in)}${p.required ? ', required' : ''})</span>`).join(', ');
+      const body = op.requestBody ? `<details><summary>Request body schema</summary><pre>${escapeHtml(JSON.stringify(Object.values(op.requestBody.content)[0]?.schema, null, 2))}</pre></details>` : '';
+      const responses = Object.entries(op.responses).map(([c, r]) => `<code>${escapeHtml(c)}</code> ${escapeHtml(r.description)}`).join(' · ');
+      const html = `<section><h3><span class="verb ${method}">${method.toUpperCase()}</span> <code>${escapeHtml(path)}</code></h3><p>${escapeHtml(op.summary)}</p><p class="m">${escapeHtml(op.description ?? '')}</p>${params ? `<p>Parameters: ${params}</p>` : ''}${body}<p>${responses}</p></section>`;
       const tag = op.tags[0] ?? 'Other';
       byTag.set(tag, [...(byTag.get(tag) ?? []), html]);
     }
   }
-  const nav = [...byTag.keys()].map((t) => `<a href="#${esc(t)}">${esc(t)}</a>`).join(' · ');
-  const sections = [...byTag.entries()].map(([t, items]) => `<h2 id="${esc(t)}">${esc(t)}</h2>${items.join('')}`).join('');
+  const nav = [...byTag.keys()].map((t) => `<a href="#${escapeHtml(t)}">${escapeHtml(t)}</a>`).join(' · ');
+  const sections = [...byTag.entries()].map(([t, items]) => `<h2 id="${escapeHtml(t)}">${escapeHtml(t)}</h2>${items.join('')}`).join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Arbiter API</title><style>
 body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}section{border-top:1px solid #ddd;padding:.5rem 0}
 .verb{font:600 12px monospace;padding:2px 6px;border-radius:4px;color:#fff;background:#555}.get{background:#2a6fb0}.post{background:#1f7a3a}.put{background:#a66a00}.delete{background:#b3261e}

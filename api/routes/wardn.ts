@@ -4,7 +4,7 @@ import { GOVERNANCE_MODES } from '../../engine/modes';
 import { sentinelViolation } from '../../engine/wardn';
 import type { ApprovalPlan } from '../../engine/approval';
 import type { Outcome, Proposal, Verdict } from '../../engine/types';
-import { Approval, Decision } from '../../entities';
+import type { Approval, Decision } from '../../entities';
 import type { Principal } from '../../services/auth';
 import { AppError, DomainError } from '../../services/errors';
 import { callbackAllowed } from '../../services/webhooks';
@@ -83,7 +83,7 @@ function escrowOut(a: Approval, d: Decision | null) {
 /** TheWARDN (seed 003): /govern, escrows, governance modes, dashboard. */
 export function wardnRouter(deps: ApiDeps): Router {
   const r = Router();
-  const { ds, docs, keys, decide, approvals, modes } = deps;
+  const { docs, keys, decide, approvals, modes } = deps;
 
   route(r, docs, keys, {
     method: 'post', path: '/govern', summary: 'Govern an action: CLEARED (tier A), HELD (tier B/C, an escrow) or BLOCKED (tier C, or X for a principle), with its audit record’s seq and hash', tags, scope: 'governance:propose', errorStyle: 'wardn', body: GovernBody,
@@ -132,14 +132,14 @@ export function wardnRouter(deps: ApiDeps): Router {
     if (!a || a.subjectType !== 'decision') throw new DomainError('NOT_FOUND', `escrow ${id} not found`, 'id');
     return a;
   };
-  const view = async (a: Approval) => escrowOut(a, await ds.getRepository(Decision).findOne({ where: { id: a.subjectId, orgId: a.orgId } }));
+  const view = async (a: Approval) => escrowOut(a, await deps.decisions.find(a.orgId, a.subjectId));
 
   route(r, docs, keys, {
     method: 'get', path: '/escrow', summary: 'The organization’s open escrows (held actions), oldest first', tags, scope: 'governance:read',
     query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), offset: z.coerce.number().int().min(0).default(0) }),
     responses: { 200: { description: '`{escrows: [...], total, limit, offset}`' } },
   }, async ({ res, query, principal }) => {
-    const [rows, total] = await ds.getRepository(Approval).findAndCount({ where: { orgId: principal.orgId, subjectType: 'decision', status: 'PENDING' }, order: { createdAt: 'ASC', id: 'ASC' }, take: query.limit, skip: query.offset });
+    const { items: rows, total } = await approvals.open(principal.orgId, 'decision', query);
     const out = [];
     for (const a of rows) out.push(await view(a));
     res.json({ escrows: out, total, limit: query.limit, offset: query.offset });
@@ -201,32 +201,17 @@ export function wardnRouter(deps: ApiDeps): Router {
     method: 'get', path: '/dashboard', summary: 'Governance statistics: governed, cleared, held, blocked, active agents and policies, mode, monthly use', tags, scope: 'governance:read',
     responses: { 200: { description: 'The seed’s dashboard fields' } },
   }, async ({ res, principal }) => {
-    const [[counts], [policies], [org], mode] = await Promise.all([
-      ds.query(
-        `SELECT count(*)::int AS total, count(*) FILTER (WHERE "finalOutcome" = 'ALLOW')::int AS cleared, count(*) FILTER (WHERE status = 'pending')::int AS held,
-                count(*) FILTER (WHERE "finalOutcome" = 'DENY')::int AS blocked, count(DISTINCT "actorId") FILTER (WHERE "createdAt" > now() - interval '30 days')::int AS agents,
-                count(*) FILTER (WHERE "createdAt" >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')::int AS monthly
-           FROM decisions WHERE "orgId" = $1`,
-        [principal.orgId],
-      ) as Promise<{ total: number; cleared: number; held: number; blocked: number; agents: number; monthly: number }[]>,
-      ds.query(
-        `SELECT (SELECT count(*) FROM smart_rules WHERE "orgId" = $1 AND "isActive")::int + (SELECT count(*) FROM policies WHERE "orgId" = $1 AND "isActive")::int
-              + (SELECT count(*) FROM gate_policies WHERE "orgId" = $1 AND "isActive" AND NOT "isDraft")::int AS n`,
-        [principal.orgId],
-      ) as Promise<{ n: number }[]>,
-      ds.query(`SELECT "monthlyLimit" FROM organizations WHERE id = $1`, [principal.orgId]) as Promise<{ monthlyLimit: number | null }[]>,
-      modes.get(principal.orgId),
-    ]);
+    const [d, mode] = await Promise.all([deps.wardn.dashboard(principal.orgId), modes.get(principal.orgId)]);
     res.json({
-      total_governed: counts.total,
-      total_cleared: counts.cleared,
-      total_held: counts.held,
-      total_blocked: counts.blocked,
-      active_agents: counts.agents,
-      active_policies: policies.n,
+      total_governed: d.total,
+      total_cleared: d.cleared,
+      total_held: d.held,
+      total_blocked: d.blocked,
+      active_agents: d.agents,
+      active_policies: d.policies,
       governance_mode: mode.mode,
-      monthly_used: counts.monthly,
-      monthly_limit: org?.monthlyLimit ?? null,
+      monthly_used: d.monthly,
+      monthly_limit: d.monthlyLimit,
     });
   });
 
