@@ -24,6 +24,8 @@ export interface RouteSpec<B extends ZodType | undefined, Q extends ZodType | un
   body?: B;
   query?: Q;
   errorStyle?: ErrorStyle;
+  /** A second scope that also admits a key; the handler limits what such a key sees (an agent reading its own decisions). */
+  alsoScope?: Scope;
   /** Errors on this route answer with `outcome: DENY` as well (a decision path). */
   failClosed?: boolean;
 }
@@ -31,7 +33,7 @@ export interface RouteSpec<B extends ZodType | undefined, Q extends ZodType | un
 type Out<T> = T extends ZodType ? z.output<T> : undefined;
 
 /** Resolves the caller's key and checks the route's scope (or admin role). `public` routes need none. */
-export async function principalFor(keys: ApiKeyService, req: Request, scope: string): Promise<Principal | null> {
+export async function principalFor(keys: ApiKeyService, req: Request, scope: string, alsoScope?: Scope): Promise<Principal | null> {
   if (scope === 'public') return null;
   const header = req.headers['x-api-key'];
   const bearer = req.headers.authorization;
@@ -39,7 +41,7 @@ export async function principalFor(keys: ApiKeyService, req: Request, scope: str
   if (!secret) throw new AppError(401, 'UNAUTHENTICATED', 'send an API key in X-API-Key or Authorization: Bearer');
   const p = await keys.authenticate(secret);
   if (!p) throw new AppError(401, 'UNAUTHENTICATED', 'the API key is not valid');
-  if (scope === 'admin' ? !isAdminRole(p.role) : !hasScope(p, scope as Scope)) {
+  if (scope === 'admin' ? !isAdminRole(p.role) : !hasScope(p, scope as Scope) && !(alsoScope && hasScope(p, alsoScope))) {
     throw new AppError(403, 'FORBIDDEN', scope === 'admin' ? 'Admin role required' : `API key does not have ${scope} scope`);
   }
   return p;
@@ -61,7 +63,7 @@ export function route<B extends ZodType | undefined = undefined, Q extends ZodTy
   router[spec.method](spec.path, async (req: Request, res: Response) => {
     if (spec.errorStyle) res.locals.errorStyle = spec.errorStyle;
     if (spec.failClosed) res.locals.failClosed = true;
-    res.locals.principal = await principalFor(keys, req, spec.scope);
+    res.locals.principal = await principalFor(keys, req, spec.scope, spec.alsoScope);
     const p = res.locals.principal as Principal | null;
     if (spec.role === 'admin' && p && !isAdminRole(p.role)) throw new AppError(403, 'FORBIDDEN', 'Admin role required');
     if (spec.role === 'architect' && p && p.role !== 'architect') throw new AppError(403, 'ARCHITECT_REQUIRED', 'ARCHITECT role required to change the governance mode');

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { NextFunction, Request, Response } from 'express';
+import type { Response } from 'express';
 import { z } from 'zod';
 import type { Outcome, Proposal } from '../../engine/types';
 import type { Decision } from '../../entities';
@@ -10,7 +10,7 @@ import { AppError } from '../../services/errors';
 import { RequestLimiter } from '../../services/request-limiter';
 import { callbackAllowed } from '../../services/webhooks';
 import type { ApiDeps } from '../deps';
-import { decodeCursor, encodeCursor, parse, principalFor, route } from '../http';
+import { decodeCursor, encodeCursor, route } from '../http';
 
 /** Internal outcome → Aegis (AGP-1) word. */
 export const AEGIS_OUTCOME: Record<Outcome, string> = { ALLOW: 'ALLOW', DENY: 'DENY', REQUIRE_APPROVAL: 'REQUIRE_CONFIRMATION', ESCALATE: 'ESCALATE' };
@@ -202,24 +202,6 @@ export function aegisRouter(deps: ApiDeps): Router {
     res.json({ decisions: items.map(aegisDecision), next_cursor: more && last ? encodeCursor(last.createdAt, last.id) : null });
   };
 
-  /**
-   * route() admits keys with governance:read. An agent's key (governance:propose
-   * only) is answered here first, limited to what it proposed; every other
-   * caller, a bad key included, goes on to route(), which answers as it always has.
-   */
-  const forProposer = (answer: (req: Request, res: Response, p: Principal) => Promise<void>) => async (req: Request, res: Response, next: NextFunction) => {
-    const p = await principalFor(keys, req, 'governance:propose').catch(() => null);
-    if (!p || !proposerOnly(p)) {
-      next();
-      return;
-    }
-    res.locals.principal = p;
-    await answer(req, res, p);
-  };
-
-  r.get('/api/v1/governance/decisions/:id', forProposer((req, res, p) => showDecision(res, p.orgId, req.params.id as string, parse(WaitQuery, req.query, 'query').wait, p.keyId)));
-  r.get('/api/v1/governance/decisions', forProposer((req, res, p) => listDecisions(res, p.orgId, parse(ListQuery, req.query, 'query'), p.keyId)));
-
   route(r, docs, keys, {
     method: 'get',
     path: '/api/v1/governance/decisions/:id',
@@ -227,10 +209,11 @@ export function aegisRouter(deps: ApiDeps): Router {
     description: `Add \`?wait=N\` (seconds, up to 30) to long-poll: the answer comes as soon as the decision is final, or after N seconds.\n\n${OWN_NOTE}`,
     tags,
     scope: 'governance:read',
+    alsoScope: 'governance:propose',
     query: WaitQuery,
     responses: { 200: { description: 'The decision', schema: DecisionDetail }, 404: { description: 'Not found (or another organization\'s, or, to an agent\'s key, not proposed with it)' } },
   }, async ({ res, params, query, principal }) => {
-    await showDecision(res, principal.orgId, params.id, query.wait, null);
+    await showDecision(res, principal.orgId, params.id, query.wait, proposerOnly(principal) ? principal.keyId : null);
   });
 
   route(r, docs, keys, {
@@ -240,10 +223,11 @@ export function aegisRouter(deps: ApiDeps): Router {
     description: OWN_NOTE,
     tags,
     scope: 'governance:read',
+    alsoScope: 'governance:propose',
     query: ListQuery,
     responses: { 200: { description: 'A page of decisions', schema: z.object({ decisions: z.array(DecisionOut), next_cursor: z.string().nullable() }) } },
   }, async ({ res, query, principal }) => {
-    await listDecisions(res, principal.orgId, query, null);
+    await listDecisions(res, principal.orgId, query, proposerOnly(principal) ? principal.keyId : null);
   });
 
   route(r, docs, keys, {
