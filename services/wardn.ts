@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { agentLayer, DEFAULT_WARDN_SETTINGS, estimateCost, floorsLayer, l6Layer, principlesLayer, PRINCIPLES } from '../engine/wardn';
 import type { AgentRecord, AgentStatus, FloorRule, ModelRecord, PrincipleName, WardnData, WardnSettings } from '../engine/wardn';
+import type { Layer } from '../engine/evaluate';
 import type { Proposal, Verdict } from '../engine/types';
 import { Agent, ConfidenceFloor, ModelEntry, Organization } from '../entities';
 import type { AuditLog } from './audit-log';
@@ -53,6 +54,7 @@ export function registerWardnLoader(store: PolicyStore): void {
  * audited, before anything is evaluated.
  */
 export class WardnDecisionExtension implements DecisionExtension {
+  private readonly built = new WeakMap<WardnData, Map<string, Layer[]>>();
   constructor(
     private readonly ds: DataSource,
     private readonly audit: AuditLog,
@@ -78,7 +80,7 @@ export class WardnDecisionExtension implements DecisionExtension {
     }
     const spend = { org: counters.get(keys.org) ?? 0, agent: counters.get(keys.agent) ?? 0 };
     const cost = proposal.modelId ? estimateCost(data.models.get(proposal.modelId), proposal.context.metadata?.estimated_tokens) : 0;
-    const layers = [agentLayer(data, surface ?? 'aegis'), floorsLayer(data.floors), principlesLayer(data), l6Layer(data, spend)];
+    const layers = [...this.fixedLayers(data, surface ?? 'aegis'), l6Layer(data, spend)];
     const commit = async (em: EntityManager, verdict: Verdict): Promise<CommitResult> => {
       if (data.monthlyLimit !== null) {
         const res = (await em.query(
@@ -95,6 +97,21 @@ export class WardnDecisionExtension implements DecisionExtension {
       return {};
     };
     return { layers, commit };
+  }
+
+  /** Layers that depend only on the snapshot and the surface: built once per snapshot, not per proposal. */
+  private fixedLayers(data: WardnData, surface: string): Layer[] {
+    let bySurface = this.built.get(data);
+    if (!bySurface) {
+      bySurface = new Map();
+      this.built.set(data, bySurface);
+    }
+    let layers = bySurface.get(surface);
+    if (!layers) {
+      layers = [agentLayer(data, surface), floorsLayer(data.floors), principlesLayer(data)];
+      bySurface.set(surface, layers);
+    }
+    return layers;
   }
 
   private async read(orgId: string, keys: string[]): Promise<Map<string, number>> {
