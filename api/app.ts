@@ -1,7 +1,9 @@
+import type { RequestListener } from 'node:http';
 import express from 'express';
 import type { Express } from 'express';
 import type { ApiDeps } from './deps';
 import { AppError } from '../services/errors';
+import { FastRoutes } from './fast-path';
 import { errorHandler, requestId } from './http';
 import { adminRouter } from './routes/admin';
 import { ascendActionsRouter } from './routes/ascend-actions';
@@ -18,8 +20,13 @@ import { systemRouter } from './routes/system';
 import { wardnRouter } from './routes/wardn';
 import { wardnRegistryRouter } from './routes/wardn-registry';
 
-/** Builds the Express app from its dependencies. Lean on purpose: the propose path is the hot one. */
-export function createApp(deps: ApiDeps): Express {
+/** The server's request listener: the lean front for the hot decision routes, Express for the rest. */
+export type ArbiterApp = RequestListener & { express: Express };
+
+/** Builds the app from its dependencies. Lean on purpose: the decision routes are the hot ones. */
+export function createApp(apiDeps: ApiDeps): ArbiterApp {
+  const fast = new FastRoutes();
+  const deps: ApiDeps = { ...apiDeps, fast };
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -50,5 +57,5 @@ export function createApp(deps: ApiDeps): Express {
     next(new AppError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`));
   });
   app.use(errorHandler(deps.log));
-  return app;
+  return Object.assign(fast.front(app, deps), { express: app });
 }

@@ -1,6 +1,7 @@
 import type { AppServices } from '../services/app-services';
 import type { Core } from '../services/core';
 import type { WorkflowGateway } from '../services/workflow-gateway';
+import type { FastRoutes } from './fast-path';
 import type { ApiDocs } from './openapi';
 
 /** What every router receives: built once by the composition root, never imported as singletons. */
@@ -9,4 +10,6 @@ export interface ApiDeps extends Omit<Core, 'close' | 'createdAdminKey'>, Omit<A
   docs: ApiDocs;
   /** Readiness probe of Temporal. */
   temporalReady: () => Promise<boolean>;
+  /** The lean front's routes; set by createApp, handed to the routers that mark routes `fast`. */
+  fast?: FastRoutes;
 }

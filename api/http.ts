@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { NextFunction, Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
@@ -6,6 +7,7 @@ import type { ZodType, z } from 'zod';
 import { AppError, DomainError } from '../services/errors';
 import type { ApiKeyService, Principal, Scope } from '../services/auth';
 import { hasScope, isAdminRole } from '../services/auth';
+import type { FastRoutes } from './fast-path';
 import type { ApiDocs, RouteDoc } from './openapi';
 
 /** How an error is rendered: the default shape, or a seed's own envelope. */
@@ -28,15 +30,17 @@ export interface RouteSpec<B extends ZodType | undefined, Q extends ZodType | un
   alsoScope?: Scope;
   /** Errors on this route answer with `outcome: DENY` as well (a decision path). */
   failClosed?: boolean;
+  /** A hot decision route: also served by the lean `node:http` front (its handler uses only LiteRequest and LiteResponse). */
+  fast?: FastRoutes;
 }
 
 type Out<T> = T extends ZodType ? z.output<T> : undefined;
 
 /** Resolves the caller's key and checks the route's scope (or admin role). `public` routes need none. */
-export async function principalFor(keys: ApiKeyService, req: Request, scope: string, alsoScope?: Scope): Promise<Principal | null> {
+export async function principalFor(keys: ApiKeyService, headers: IncomingHttpHeaders, scope: string, alsoScope?: Scope): Promise<Principal | null> {
   if (scope === 'public') return null;
-  const header = req.headers['x-api-key'];
-  const bearer = req.headers.authorization;
+  const header = headers['x-api-key'];
+  const bearer = headers.authorization;
   const secret = typeof header === 'string' && header ? header : bearer?.startsWith('Bearer ') ? bearer.slice(7).trim() : '';
   if (!secret) throw new AppError(401, 'UNAUTHENTICATED', 'send an API key in X-API-Key or Authorization: Bearer');
   const p = await keys.authenticate(secret);
@@ -47,10 +51,28 @@ export async function principalFor(keys: ApiKeyService, req: Request, scope: str
   return p;
 }
 
+/** What a handler may use of the request: the same on Express and on the lean front (api/fast-path.ts). */
+export interface LiteRequest {
+  headers: IncomingHttpHeaders;
+  params: Record<string, string>;
+  query: unknown;
+  body: unknown;
+}
+
+/** What a handler may use of the response: Express's own methods, or the lean front's copies of them. */
+export interface LiteResponse {
+  locals: Record<string, unknown>;
+  headersSent: boolean;
+  setHeader(name: string, value: string): unknown;
+  status(code: number): LiteResponse;
+  json(body: unknown): unknown;
+}
+
 /**
  * Mounts one route: documents it, authenticates, validates body and query with
  * its zod schemas (a 400 names the first bad field), then runs the handler.
- * Express 5 forwards a rejected promise to the one error handler.
+ * Express 5 forwards a rejected promise to the one error handler. A route with
+ * `fast` is also served by the lean `node:http` front, through the same steps.
  */
 export function route<B extends ZodType | undefined = undefined, Q extends ZodType | undefined = undefined>(
   router: Router,
@@ -60,11 +82,11 @@ export function route<B extends ZodType | undefined = undefined, Q extends ZodTy
   handler: (ctx: Ctx<Out<B>, Out<Q>>) => Promise<unknown>,
 ): void {
   docs.add(spec as RouteDoc);
-  router[spec.method](spec.path, async (req: Request, res: Response) => {
+  const serve = async (req: LiteRequest, res: LiteResponse): Promise<void> => {
     if (spec.errorStyle) res.locals.errorStyle = spec.errorStyle;
     if (spec.failClosed) res.locals.failClosed = true;
-    res.locals.principal = await principalFor(keys, req, spec.scope, spec.alsoScope);
-    const p = res.locals.principal as Principal | null;
+    const p = await principalFor(keys, req.headers, spec.scope, spec.alsoScope);
+    res.locals.principal = p;
     if (spec.role === 'admin' && p && !isAdminRole(p.role)) throw new AppError(403, 'FORBIDDEN', 'Admin role required');
     if (spec.role === 'architect' && p && p.role !== 'architect') throw new AppError(403, 'ARCHITECT_REQUIRED', 'ARCHITECT role required to change the governance mode');
     // Text PostgreSQL cannot store (U+0000, a lone surrogate) is refused at the edge, named, before it reaches a query or a hash.
@@ -73,8 +95,11 @@ export function route<B extends ZodType | undefined = undefined, Q extends ZodTy
     if (spec.body) rejectUnstorable(req.body, 'body');
     const body = spec.body ? parse(spec.body, req.body ?? {}, 'body') : undefined;
     const query = spec.query ? parse(spec.query, req.query, 'query') : undefined;
-    await handler({ req, res, body: body as Out<B>, query: query as Out<Q>, params: req.params as Record<string, string>, principal: res.locals.principal as Principal });
-  });
+    // Express's Request and Response are supersets of the lite ones; fast routes' handlers use only the lite parts.
+    await handler({ req: req as Request, res: res as unknown as Response, body: body as Out<B>, query: query as Out<Q>, params: req.params, principal: p as Principal });
+  };
+  router[spec.method](spec.path, (req: Request, res: Response) => serve(req as LiteRequest, res));
+  if (spec.fast) spec.fast.add(spec.method, spec.path, serve);
 }
 
 /** Validates with zod and turns the first issue into a 400 that names the field. */
@@ -118,9 +143,14 @@ function present(value: unknown, path: readonly PropertyKey[]): boolean {
   return cur !== undefined;
 }
 
+/** The request's id: the caller's `X-Request-Id` when it is sane, else a new one. */
+export function requestIdOf(headers: IncomingHttpHeaders): string {
+  const given = headers['x-request-id'];
+  return typeof given === 'string' && given.length > 0 && given.length <= 128 ? given : randomUUID();
+}
+
 export function requestId(req: Request, res: Response, next: NextFunction): void {
-  const given = req.headers['x-request-id'];
-  const id = typeof given === 'string' && given.length > 0 && given.length <= 128 ? given : randomUUID();
+  const id = requestIdOf(req.headers);
   res.locals.requestId = id;
   res.setHeader('X-Request-Id', id);
   next();
@@ -166,26 +196,35 @@ export function statusOf(err: unknown): number {
 /** The one error handler: domain errors speak; anything else is a 500 that says nothing internal. */
 export function errorHandler(log: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    const requestId = res.locals.requestId as string | undefined;
-    let status = 500;
-    let body: { code: string; message: string; field?: string; details?: unknown } = { code: 'INTERNAL', message: 'internal error' };
-    if (err instanceof DomainError) {
-      status = statusOf(err);
-      body = { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}), ...(err.details !== undefined ? { details: err.details } : {}) };
-    } else if (err instanceof URIError) {
-      // A path with a malformed percent-escape (the router's decodeURIComponent refused it).
-      status = 400;
-      body = { code: 'VALIDATION_FAILED', message: 'the path holds a malformed percent-escape', field: 'path' };
-    } else if (isBodyParserError(err)) {
-      status = err.status;
-      body = { code: err.type === 'entity.too.large' ? 'PAYLOAD_TOO_LARGE' : 'MALFORMED_JSON', message: err.type === 'entity.too.large' ? 'request body too large' : 'request body is not valid JSON', field: 'body' };
-    } else {
-      log.error({ err, requestId, path: req.path }, 'unhandled error');
+    if (res.headersSent) {
+      errorAnswer(err, req.path, res.locals, log);
+      return;
     }
-    if (res.headersSent) return;
-    const style: ErrorStyle | 'aegis' = res.locals.failClosed && (status >= 500 || status === 429) ? 'aegis' : (res.locals.errorStyle as ErrorStyle | undefined) ?? styleOf(req.path);
-    res.status(status).json(errorEnvelope(style, body, requestId));
+    const { status, body } = errorAnswer(err, req.path, res.locals, log);
+    res.status(status).json(body);
   };
+}
+
+/** The status and envelope an error answers with on `path`, on Express or on the lean front alike. */
+export function errorAnswer(err: unknown, path: string, locals: Record<string, unknown>, log: Logger): { status: number; body: Record<string, unknown> } {
+  const requestId = locals.requestId as string | undefined;
+  let status = 500;
+  let body: { code: string; message: string; field?: string; details?: unknown } = { code: 'INTERNAL', message: 'internal error' };
+  if (err instanceof DomainError) {
+    status = statusOf(err);
+    body = { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}), ...(err.details !== undefined ? { details: err.details } : {}) };
+  } else if (err instanceof URIError) {
+    // A path with a malformed percent-escape (the router's decodeURIComponent refused it).
+    status = 400;
+    body = { code: 'VALIDATION_FAILED', message: 'the path holds a malformed percent-escape', field: 'path' };
+  } else if (isBodyParserError(err)) {
+    status = err.status;
+    body = { code: err.type === 'entity.too.large' ? 'PAYLOAD_TOO_LARGE' : 'MALFORMED_JSON', message: err.type === 'entity.too.large' ? 'request body too large' : 'request body is not valid JSON', field: 'body' };
+  } else {
+    log.error({ err, requestId, path }, 'unhandled error');
+  }
+  const style: ErrorStyle | 'aegis' = locals.failClosed && (status >= 500 || status === 429) ? 'aegis' : (locals.errorStyle as ErrorStyle | undefined) ?? styleOf(path);
+  return { status, body: errorEnvelope(style, body, requestId) };
 }
 
 /** The surface an unrouted path belongs to, for its error envelope. */

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { createCore } from '../services/core';
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
   const workflows = new WorkflowGateway(client, config.TEMPORAL_TASK_QUEUE);
   const services = buildAppServices(core, workflows);
   const app = createApp({ ...core, ...services, workflows, docs: new ApiDocs(), temporalReady: () => connection.healthService.check({}).then(() => true, () => false) });
-  const server = app.listen(config.PORT, config.HOST, () => {
+  const server = createServer(app).listen(config.PORT, config.HOST, () => {
     const url = config.PUBLIC_URL;
     core.log.info({ url }, 'api listening');
     console.log(`\nArbiter is running:\n  API        ${url}\n  API docs   ${url}/docs\n  OpenAPI    ${url}/openapi.json\n  Health     ${url}/healthz  ${url}/readyz\n  Dev outbox ${url}/api/v1/outbox (admin key)\n`);

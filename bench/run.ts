@@ -10,7 +10,9 @@ import { DEFAULT_RISK_CONFIG } from '../engine/risk';
 import { compileRuleSet } from '../engine/rules';
 import type { Proposal } from '../engine/types';
 import { dropDatabase, ensureDatabase } from '../entities/data-source';
-import { load, spawnServer, stop } from './http';
+import { cpuSeconds, load, postgresCpuSeconds, spawnServer, stop } from './http';
+import { latencyRows } from './latency';
+import { opaAgreementLine, opaEvaluatorRows, opaHttpRows } from './opa';
 import { makePolicies, makeProposals, makeRules, makeWardn } from './workload';
 import { agentLayer, floorsLayer, l6Layer, principlesLayer } from '../engine/wardn';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
@@ -18,7 +20,7 @@ import { agentLayer, floorsLayer, l6Layer, principlesLayer } from '../engine/war
 import { ensureTemporalCli } from '../scripts/temporal.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
-/** `evaluator` or `http` runs one part only; the ratios in a report come from a full run. */
+/** `evaluator`, `http` or `latency` runs one part only; the ratios in a report come from a full run. */
 const ONLY = process.env.BENCH_ONLY;
 
 interface Timing {
@@ -80,7 +82,7 @@ async function evaluatorBench(): Promise<string[]> {
       principal: { type: 'Agent', id: p.actor.id },
       action: { type: 'Action', id: p.action.capability },
       resource: { type: 'Resource', id: p.target ?? 'none' },
-      context: { amount: p.amount ?? 0, environment: p.environment ?? '', target: p.target ?? '', data_classes: p.dataClasses, capability: p.action.capability },
+      context: { amount: p.amount ?? 0, parameter_amount: typeof p.action.parameters.amount === 'number' ? p.action.parameters.amount : 0, environment: p.environment ?? '', target: p.target ?? '', data_classes: p.dataClasses, capability: p.action.capability },
       preparsedPolicySetId: 'bench',
       entities: [],
     });
@@ -99,26 +101,38 @@ async function evaluatorBench(): Promise<string[]> {
   return rows;
 }
 
+/** One load run against a server process, with the CPU it (and PostgreSQL) spent per request. */
+async function measured(url: string, body: string, headers: Record<string, string>, pid: number | undefined, connections: number, seconds: number) {
+  await load(url, { body, headers, connections, seconds: 2 }); // warm-up
+  const cpu0 = cpuSeconds(pid);
+  const pg0 = postgresCpuSeconds();
+  const r = await load(url, { body, headers, connections, seconds });
+  const cpu1 = cpuSeconds(pid);
+  const pg1 = postgresCpuSeconds();
+  const per = (a: number | null, b: number | null) => (a === null || b === null || r.total === 0 ? null : ((b - a) / r.total) * 1e6);
+  return { ...r, cpuUs: per(cpu0, cpu1), pgUs: per(pg0, pg1) };
+}
+
 async function httpBench(): Promise<string[]> {
   const seconds = QUICK ? 3 : 10;
   const connections = 32;
   const port = 18_000 + Math.floor(Math.random() * 1000);
   const barePort = port + 1;
-  const temporalPort = port + 2;
+  const nodePort = port + 2;
+  const temporalPort = port + 3;
   const db = `postgres://postgres@127.0.0.1:5432/arbiter_bench_${randomBytes(3).toString('hex')}`;
   const key = `arb_bench_${randomBytes(16).toString('hex')}`;
   const children: ChildProcess[] = [];
+  const us = (x: number | null) => (x === null ? 'n/a' : `${fmt(x, 0)} µs`);
   try {
     await ensureDatabase(db);
     const cli = (ensureTemporalCli as (o: { quiet: boolean }) => string)({ quiet: true });
     const temporal = spawn(cli, ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(temporalPort), '--log-level', 'error'], { stdio: 'ignore' });
     children.push(temporal);
-    const api = await spawnServer(['--import', 'tsx', 'api/main.ts'], { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db, TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`, ARBITER_ADMIN_KEY: key, LOG_LEVEL: 'warn', PROPOSE_RATE_LIMIT_PER_MINUTE: '0', ARBITER_ROLE: 'api' }, `http://127.0.0.1:${port}/healthz`);
+    const api = await spawnServer([...(process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'api/main.ts'], { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db, TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`, ARBITER_ADMIN_KEY: key, LOG_LEVEL: 'warn', PROPOSE_RATE_LIMIT_PER_MINUTE: '0', ARBITER_ROLE: 'api' }, `http://127.0.0.1:${port}/healthz`);
     children.push(api);
     const body = JSON.stringify({ actor: { id: 'bench-agent', type: 'ai-agent' }, action: { capability: 'database.query', parameters: { query: 'SELECT 1' } }, context: { session_id: 's1', metadata: { environment: 'development' } } });
-    const url = `http://127.0.0.1:${port}/api/v1/governance/propose`;
-    await load(url, { body, headers: { 'x-api-key': key }, connections, seconds: 2 }); // warm-up
-    const arbiter = await load(url, { body, headers: { 'x-api-key': key }, connections, seconds });
+    const arbiter = await measured(`http://127.0.0.1:${port}/api/v1/governance/propose`, body, { 'x-api-key': key }, api.pid, connections, seconds);
     const [{ n }] = await (async () => {
       const { Client } = await import('pg');
       const c = new Client({ connectionString: db });
@@ -127,16 +141,28 @@ async function httpBench(): Promise<string[]> {
       await c.end();
       return r.rows as { n: number }[];
     })();
+    await stop(api);
 
     const bare = await spawnServer(['--import', 'tsx', 'bench/bare-express.ts'], { PORT: String(barePort) }, `http://127.0.0.1:${barePort}/healthz`);
     children.push(bare);
-    await load(`http://127.0.0.1:${barePort}/api/v1/governance/propose`, { body, headers: {}, connections, seconds: 2 });
-    const ceiling = await load(`http://127.0.0.1:${barePort}/api/v1/governance/propose`, { body, headers: {}, connections, seconds });
+    const ceiling = await measured(`http://127.0.0.1:${barePort}/api/v1/governance/propose`, body, {}, bare.pid, connections, seconds);
+    await stop(bare);
+    const bareNode = await spawnServer(['--import', 'tsx', 'bench/bare-node.ts'], { PORT: String(nodePort) }, `http://127.0.0.1:${nodePort}/healthz`);
+    children.push(bareNode);
+    const nodeCeiling = await measured(`http://127.0.0.1:${nodePort}/api/v1/governance/propose`, body, {}, bareNode.pid, connections, seconds);
+    await stop(bareNode);
+    const opa = await opaHttpRows({ connections, seconds });
+
+    const pct = (a: number, b: number) => `${fmt((a / b) * 100, 0)}%`;
+    const row = (label: string, r: Awaited<ReturnType<typeof measured>>, extra = '') =>
+      `| ${label} | ${fmt(r.requestsPerSec, 0)} | ${fmt(r.p50ms, 1)} ms | ${fmt(r.p99ms, 1)} ms | ${us(r.cpuUs)}${extra} | ${r.non2xx} non-2xx, ${r.errors} errors |`;
     return [
-      `| Arbiter POST /api/v1/governance/propose (decision + audit record committed in PostgreSQL before the answer) | ${fmt(arbiter.requestsPerSec, 0)} | ${fmt(arbiter.p50ms, 1)} ms | ${fmt(arbiter.p99ms, 1)} ms | ${arbiter.non2xx} non-2xx, ${arbiter.errors} errors |`,
-      `| Bare Express 5 JSON POST (the ceiling) | ${fmt(ceiling.requestsPerSec, 0)} | ${fmt(ceiling.p50ms, 1)} ms | ${fmt(ceiling.p99ms, 1)} ms | ${ceiling.non2xx} non-2xx, ${ceiling.errors} errors |`,
+      row('Arbiter POST /api/v1/governance/propose (decision + audit record committed in PostgreSQL before the answer)', arbiter, ` + PostgreSQL ${us(arbiter.pgUs)}`),
+      row('Bare Express 5 JSON POST (the Express ceiling)', ceiling),
+      row('Bare node:http JSON POST (the node:http ceiling)', nodeCeiling),
+      ...opa.rows,
       '',
-      `Arbiter's durable propose path runs at ${fmt((arbiter.requestsPerSec / ceiling.requestsPerSec) * 100, 0)}% of the bare Express ceiling (${connections} connections, ${seconds} s each; ${n} audited decisions written).`,
+      `Arbiter's durable propose path answers ${pct(arbiter.requestsPerSec, ceiling.requestsPerSec)} of the bare Express ceiling and ${pct(arbiter.requestsPerSec, nodeCeiling.requestsPerSec)} of the node:http ceiling${opa.requestsPerSec ? `, and ${fmt(arbiter.requestsPerSec / opa.requestsPerSec, 2)}× OPA's server, which writes nothing durable` : ''} (${connections} connections, ${seconds} s each; ${n} audited decisions written).`,
     ];
   } finally {
     for (const c of children.reverse()) await stop(c);
@@ -146,17 +172,28 @@ async function httpBench(): Promise<string[]> {
 
 async function main(): Promise<void> {
   console.log(`# Arbiter benchmarks (${new Date().toISOString()}, node ${process.version}, ${(await import('node:os')).cpus().length} cores)\n`);
-  if (ONLY !== 'http') {
+  if (!ONLY || ONLY === 'evaluator') {
     console.log('## Evaluator (in process, per evaluation)\n');
     console.log('| workload | p50 | p99 | evaluations/s | samples |');
     console.log('| --- | --- | --- | --- | --- |');
-    for (const row of await evaluatorBench()) console.log(row);
+    const rows = await evaluatorBench();
+    // The table's rows, OPA's beside them, then the notes under the table.
+    const notes = rows.indexOf('');
+    for (const row of rows.slice(0, notes)) console.log(row);
+    for (const row of await opaEvaluatorRows()) console.log(row);
+    for (const row of rows.slice(notes)) console.log(row);
+    console.log('');
+    console.log(await opaAgreementLine());
   }
-  if (ONLY !== 'evaluator') {
-    console.log('\n## HTTP propose path (autocannon, loopback)\n');
-    console.log('| target | requests/s | p50 | p99 | errors |');
-    console.log('| --- | --- | --- | --- | --- |');
+  if (!ONLY || ONLY === 'http') {
+    console.log('\n## HTTP decision path (autocannon, loopback)\n');
+    console.log('| target | requests/s | p50 | p99 | server CPU per request | errors |');
+    console.log('| --- | --- | --- | --- | --- | --- |');
     for (const row of await httpBench()) console.log(row);
+  }
+  if (!ONLY || ONLY === 'latency') {
+    console.log('\n## Latency people feel (a real API, worker, Temporal and SMTP server)\n');
+    for (const row of await latencyRows()) console.log(row);
   }
 }
 

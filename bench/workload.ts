@@ -33,13 +33,15 @@ export function makeRules(n: number, seed = 1): BenchRule[] {
     let when: string;
     if (kind === 0) {
       conditions = { action_type: cap, 'parameters.amount': { $gte: amount } };
-      when = `context.amount >= ${amount}`;
+      when = `context.parameter_amount >= ${amount}`;
     } else if (kind === 1) {
       conditions = { action_type: cap, environment: { $in: [env, 'prod'] } };
       when = `["${env}", "prod"].contains(context.environment)`;
     } else if (kind === 2) {
-      conditions = { action_type: cap, data_classes: { $contains: pick(CLASSES) } };
-      when = `context.data_classes.contains("${pick(CLASSES)}")`;
+      const cls = pick(CLASSES);
+      pick(CLASSES); // a draw the seeded stream has always had here: the rule sets stay those of earlier runs
+      conditions = { action_type: cap, data_classes: { $contains: cls } };
+      when = `context.data_classes.contains("${cls}")`;
     } else {
       conditions = { action_type: cap, target: { $regex: `^db-${i % 10}` } };
       when = `context.target like "db-${i % 10}*"`;

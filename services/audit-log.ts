@@ -80,29 +80,53 @@ type Writer<T> = (em: EntityManager, sealed: SealedRecord[], deferred: DeferredI
 /** Entries computed inside the transaction, when what is recorded depends on writes made there. */
 type EntriesFn = (em: EntityManager) => Promise<AuditInput[]>;
 
+/** Rows derived from the sealed records alone, with no query of their own: they can join a pipelined statement. */
+type RowsFn<T> = (sealed: SealedRecord[], deferred: DeferredInserts) => T;
+
 interface Pending {
   entries: AuditInput[] | EntriesFn;
   write?: Writer<unknown>;
+  /** Set for appendRows: the item needs no transaction of its own. */
+  rows?: RowsFn<unknown>;
   resolve: (v: { value: unknown; sealed: SealedRecord[] }) => void;
   reject: (e: unknown) => void;
 }
 
 const MAX_BATCH = 256;
+/** Pipelined statements in flight per organization (each holds a pool connection while it waits). */
+const MAX_IN_FLIGHT = Number(process.env.ARBITER_AUDIT_PIPELINE ?? 4);
+
+interface Head {
+  seq: number;
+  hash: string;
+}
 
 /**
  * The organization's hash chain, appended in the same transaction as the change it records.
  *
- * Appends for one organization are queued and flushed as group commits: one
- * transaction takes the row lock on `audit_heads`, runs every queued writer,
- * inserts their records with consecutive `seq`, and commits once. Concurrent
- * proposals therefore share one fsync instead of queueing on the lock one by one.
- * Other processes serialise on the same row lock, so `seq` stays gapless.
- * If any writer in a batch fails, the batch rolls back and each item is retried
- * alone, so one bad write never takes its neighbours with it.
+ * Appends for one organization are queued and flushed as group commits. Two paths:
+ *
+ * - A writer that needs a transaction (`append`): one transaction takes the row lock
+ *   on `audit_heads`, runs every queued writer, inserts their records with consecutive
+ *   `seq`, and commits once. Other processes serialise on the same row lock, so `seq`
+ *   stays gapless. If any writer in a batch fails, the batch rolls back and each item
+ *   is retried alone, so one bad write never takes its neighbours with it.
+ * - Rows that follow from the records alone (`appendRows`, the decision path): the
+ *   records are chained from the head this process last wrote, and the batch goes as
+ *   ONE statement that moves the head only if it is still where this process left it,
+ *   committed on its own. Up to MAX_IN_FLIGHT such statements are in flight at once:
+ *   the next waits in PostgreSQL on the head's row lock and commits right after the
+ *   one before, so batches share fsyncs instead of taking turns. A statement that finds
+ *   the head moved (another process wrote, or the batch before it failed) writes
+ *   nothing, and its items go through the locking path.
  */
 export class AuditLog {
   private readonly queues = new Map<string, Pending[]>();
   private readonly flushing = new Set<string>();
+  /** The head this process last committed, per organization; absent when unknown. */
+  private readonly heads = new Map<string, Head>();
+  private readonly inFlight = new Map<string, Set<Promise<void>>>();
+  private readonly wakers = new Map<string, () => void>();
 
   constructor(
     private readonly ds: DataSource,
@@ -115,24 +139,87 @@ export class AuditLog {
    * what was really written (e.g. a verdict changed by a counter spent concurrently).
    */
   append<T = void>(orgId: string, entries: AuditInput[] | EntriesFn, write?: Writer<T>): Promise<{ value: T; sealed: SealedRecord[] }> {
+    return this.enqueue(orgId, { entries, write: write as Writer<unknown> | undefined });
+  }
+
+  /**
+   * Appends `entries` and inserts the rows `rows` adds to `deferred` (computed from the
+   * sealed records, with no query of their own) in the same commit; resolves after it.
+   * The hot path: these batches are pipelined (see the class comment).
+   */
+  appendRows<T>(orgId: string, entries: AuditInput[], rows: RowsFn<T>): Promise<{ value: T; sealed: SealedRecord[] }> {
+    return this.enqueue(orgId, { entries, rows: rows as RowsFn<unknown> });
+  }
+
+  private enqueue<T>(orgId: string, item: Omit<Pending, 'resolve' | 'reject'>): Promise<{ value: T; sealed: SealedRecord[] }> {
     return new Promise((resolve, reject) => {
       const q = this.queues.get(orgId) ?? [];
-      q.push({ entries, write, resolve: resolve as Pending['resolve'], reject });
+      q.push({ ...item, resolve: resolve as Pending['resolve'], reject });
       this.queues.set(orgId, q);
       if (!this.flushing.has(orgId)) {
         this.flushing.add(orgId);
         // Let the current tick's other appends join this batch.
         setImmediate(() => void this.drain(orgId));
+      } else {
+        // A drain waiting on its statements in flight takes this (and the tick's others) as the next batch.
+        const wake = this.wakers.get(orgId);
+        if (wake) {
+          this.wakers.delete(orgId);
+          setImmediate(wake);
+        }
       }
     });
   }
 
+  /** Resolves when a statement in flight answers or a new item is queued, whichever comes first. */
+  private waitForNews(orgId: string, flying: Set<Promise<void>>): Promise<unknown> {
+    return Promise.race([...flying, new Promise<void>((ok) => this.wakers.set(orgId, ok))]);
+  }
+
   private async drain(orgId: string): Promise<void> {
+    const flying = this.inFlight.get(orgId) ?? new Set<Promise<void>>();
+    this.inFlight.set(orgId, flying);
     try {
       for (;;) {
-        const q = this.queues.get(orgId);
-        if (!q || q.length === 0) break;
-        const batch = q.splice(0, MAX_BATCH);
+        const q = this.queues.get(orgId) ?? [];
+        if (q.length === 0) {
+          // A failed pipelined batch comes back to the queue: stay until every statement has answered.
+          if (flying.size === 0) break;
+          await this.waitForNews(orgId, flying);
+          this.wakers.delete(orgId);
+          continue;
+        }
+        if (q[0].rows) {
+          if (flying.size >= MAX_IN_FLIGHT) {
+            await Promise.race(flying);
+            continue;
+          }
+          let head = this.heads.get(orgId);
+          if (!head) {
+            // Unknown after a failure or a locked batch: read it once nothing of ours is in flight.
+            if (flying.size > 0) {
+              await Promise.race(flying);
+              continue;
+            }
+            head = await this.readHead(orgId);
+          }
+          let n = 0;
+          while (n < q.length && n < MAX_BATCH && q[n].rows) n += 1;
+          const batch = q.splice(0, n);
+          const sent = this.sendRows(orgId, head, batch);
+          flying.add(sent);
+          void sent.finally(() => flying.delete(sent));
+          continue;
+        }
+        // A writer that needs a transaction waits for the pipeline to empty, then takes the lock.
+        if (flying.size > 0) {
+          await Promise.allSettled([...flying]);
+          continue;
+        }
+        let n = 0;
+        while (n < q.length && n < MAX_BATCH && !q[n].rows) n += 1;
+        const batch = q.splice(0, n);
+        this.heads.delete(orgId);
         try {
           const results = await this.commitBatch(orgId, batch);
           batch.forEach((p, i) => p.resolve(results[i]));
@@ -158,6 +245,77 @@ export class AuditLog {
         setImmediate(() => void this.drain(orgId));
       }
     }
+  }
+
+  private async readHead(orgId: string): Promise<Head> {
+    const [head] = (await this.ds.query('SELECT seq, hash FROM audit_heads WHERE "orgId" = $1', [orgId])) as { seq: string; hash: string }[];
+    return head ? { seq: Number(head.seq), hash: head.hash } : { seq: 0, hash: GENESIS_HASH };
+  }
+
+  /**
+   * Chains the batch from `head` and sends it as one statement, committed on its own.
+   * Returns once it has answered; on success the items resolve, otherwise they go back
+   * to the front of the queue as ordinary transactional items.
+   */
+  private sendRows(orgId: string, head: Head, batch: Pending[]): Promise<void> {
+    const stop = this.metrics?.auditCommit.startTimer();
+    const now = new Date().toISOString();
+    let seq = head.seq;
+    let prev = head.hash;
+    const rows: unknown[][] = [];
+    const deferred = new DeferredInserts();
+    const out: { value: unknown; sealed: SealedRecord[] }[] = [];
+    try {
+      for (const p of batch) {
+        const sealed: SealedRecord[] = [];
+        for (const e of p.entries as AuditInput[]) {
+          seq += 1;
+          const rec = seal(orgId, seq, now, e, prev);
+          prev = rec.hash;
+          sealed.push(rec);
+          rows.push(recordRow(rec, null));
+        }
+        out.push({ value: (p.rows as RowsFn<unknown>)(sealed, deferred), sealed });
+      }
+    } catch (e) {
+      batch.forEach((p) => p.reject(e));
+      return Promise.resolve();
+    }
+    const params: unknown[] = [];
+    const writes = deferred.statements(params);
+    if (rows.length > 0) writes.push(recordsInsert(rows, params));
+    // The head moves only from where this process left it. If it moved (another process
+    // wrote, or the batch before this one failed), the division by zero aborts the whole
+    // statement: nothing of the batch is written, and its items take the locking path.
+    const guard = `h AS (UPDATE audit_heads SET seq = $${params.push(seq)}, hash = $${params.push(prev)} WHERE "orgId" = $${params.push(orgId)} AND seq = $${params.push(head.seq)} AND hash = $${params.push(head.hash)} RETURNING 1)`;
+    const sql = `WITH ${guard}${writes.map((w, i) => `, w${i} AS (${w})`).join('')} SELECT 1 / (SELECT count(*)::int FROM h) AS ok`;
+    // The next batch chains from here, sent before this one has answered.
+    this.heads.set(orgId, { seq, hash: prev });
+    const headless = head.seq === 0;
+    // The organization's first record: create its head (another process may race us to it).
+    const created = headless ? this.pool().query('INSERT INTO audit_heads ("orgId", seq, hash) VALUES ($1, 0, $2) ON CONFLICT DO NOTHING', [orgId, GENESIS_HASH]) : Promise.resolve();
+    return created
+      .then(() => this.pool().query(sql, params))
+      .then(
+        () => {
+          stop?.();
+          this.metrics?.auditBatch.observe(rows.length);
+          batch.forEach((p, i) => p.resolve(out[i]));
+        },
+        () => {
+          // Whatever failed, the head is no longer known; the items are retried under the lock, alone if need be.
+          this.metrics?.auditPipelineFallbacks.inc();
+          this.heads.delete(orgId);
+          const q = this.queues.get(orgId) ?? [];
+          q.unshift(...batch.map((p) => ({ ...p, rows: undefined, write: rowsWriter(p.rows as RowsFn<unknown>) })));
+          this.queues.set(orgId, q);
+        },
+      );
+  }
+
+  /** The driver's own pool: the pipelined statement needs no transaction object around it. */
+  private pool(): { query(sql: string, params: unknown[]): Promise<unknown> } {
+    return (this.ds.driver as unknown as { master: { query(sql: string, params: unknown[]): Promise<unknown> } }).master;
   }
 
   private async commitBatch(orgId: string, batch: Pending[]): Promise<{ value: unknown; sealed: SealedRecord[] }[]> {
@@ -200,12 +358,10 @@ export class AuditLog {
             seen.add(e.dedupeKey);
           }
           seq += 1;
-          const base = { orgId, seq, id: newId('aud'), at: now, actorType: e.actorType, actorId: e.actorId, entityType: e.entityType, entityId: e.entityId, action: e.action, data: e.data };
-          const hash = recordHash(prev, base);
-          const rec: SealedRecord = { ...base, prevHash: prev, hash };
-          prev = hash;
+          const rec = seal(orgId, seq, now, e, prev);
+          prev = rec.hash;
           sealed.push(rec);
-          rows.push([rec.orgId, rec.seq, rec.id, rec.at, rec.actorType, rec.actorId, rec.entityType, rec.entityId, rec.action, JSON.stringify(rec.data), e.dedupeKey ?? null, rec.prevHash, rec.hash]);
+          rows.push(recordRow(rec, e.dedupeKey ?? null));
         }
         const value = p.write ? await p.write(em, sealed, deferred) : undefined;
         out.push({ value, sealed });
@@ -337,6 +493,22 @@ export class ChainWalk {
     this.checked += 1;
     return null;
   }
+}
+
+/** A record in its place in the chain: after `prev`, at `seq`. */
+function seal(orgId: string, seq: number, at: string, e: AuditInput, prev: string): SealedRecord {
+  const base = { orgId, seq, id: newId('aud'), at, actorType: e.actorType, actorId: e.actorId, entityType: e.entityType, entityId: e.entityId, action: e.action, data: e.data };
+  return { ...base, prevHash: prev, hash: recordHash(prev, base) };
+}
+
+/** The columns of one `audit_records` row, in recordsInsert's order. */
+function recordRow(rec: SealedRecord, dedupeKey: string | null): unknown[] {
+  return [rec.orgId, rec.seq, rec.id, rec.at, rec.actorType, rec.actorId, rec.entityType, rec.entityId, rec.action, JSON.stringify(rec.data), dedupeKey, rec.prevHash, rec.hash];
+}
+
+/** A rows-only item as an ordinary writer, for the locking path. */
+function rowsWriter(rows: RowsFn<unknown>): Writer<unknown> {
+  return (_em, sealed, deferred) => Promise.resolve(rows(sealed, deferred));
 }
 
 /** The batch's records as one multi-row INSERT, parameters appended to `params`. */

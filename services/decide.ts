@@ -9,7 +9,7 @@ import { Decision, User } from '../entities';
 import type { BudgetReservation } from '../entities';
 import type { ApprovalRecords } from './approval-records';
 import type { ApprovalStarter } from './approvals';
-import type { AuditLog } from './audit-log';
+import type { AuditInput, AuditLog, DeferredInserts, SealedRecord } from './audit-log';
 import { modeSettingOf } from './governance-mode';
 import type { Metrics } from './metrics';
 import type { Principal } from './auth';
@@ -142,56 +142,68 @@ export class DecideService {
     });
 
     const reserved: BudgetReservation[] = [];
-    let result;
+    const entry = (): AuditInput[] => {
+      const modeData = verdict.mode === 'DISABLED' ? { governanceMode: 'DISABLED', ungoverned: true } : verdict.mode ? { governanceMode: verdict.mode, originalOutcome: verdict.originalOutcome ?? null } : {};
+      return [{ actorType: 'api_key', actorId: principal.keyId, entityType: 'decision', entityId: id, action: 'decision.proposed', data: { actorId: proposal.actor.id, capability: proposal.action.capability, outcome: verdict.outcome, riskScore: verdict.risk.score, reasons: verdict.reasons.map((r) => r.code + (r.id ? `:${r.id}` : '')), ...modeData } }];
+    };
+    const rowsFor = (rec: SealedRecord, deferred: DeferredInserts): void => {
+      const finalNow = verdict.outcome === 'ALLOW' || verdict.outcome === 'DENY';
+      Object.assign(row, {
+        outcome: verdict.outcome,
+        status: finalNow ? 'final' : 'pending',
+        finalOutcome: finalNow ? verdict.outcome : null,
+        reason: explain(verdict),
+        verdict: verdict as unknown as Record<string, unknown>,
+        workflowId: finalNow ? null : `proposal-${id}`,
+        approvalPlan: finalNow ? null : plan,
+        auditRef: rec.id,
+        auditSeq: String(rec.seq),
+        auditHash: rec.hash,
+      });
+      // JSON columns go in as text; Postgres casts them to jsonb on insert.
+      deferred.add('decisions', {
+        id: row.id, orgId: row.orgId, actorId: row.actorId, actorType: row.actorType, capability: row.capability, runId: row.runId, sessionId: row.sessionId,
+        surface: row.surface, proposal: JSON.stringify(row.proposal), outcome: row.outcome, status: row.status, finalOutcome: row.finalOutcome, riskScore: row.riskScore,
+        reason: row.reason, verdict: JSON.stringify(row.verdict), workflowId: row.workflowId, approvalPlan: row.approvalPlan ? JSON.stringify(row.approvalPlan) : null,
+        // Only a decision still waiting for people holds budget it may give back.
+        reservations: !finalNow && reserved.length ? JSON.stringify(reserved) : null,
+        idempotencyKey: row.idempotencyKey, requestHash: row.requestHash, auditRef: row.auditRef, auditSeq: row.auditSeq, auditHash: row.auditHash, createdAt: row.createdAt,
+      });
+      if (!finalNow && row.approvalPlan) {
+        // The approval is its own subject from the start: links, deliveries and queues key on it.
+        const a = this.deps.records.newRow({ orgId, subjectType: 'decision', subjectId: id, workflowId: row.workflowId as string, plan: row.approvalPlan as unknown as ApprovalPlan, summary: summaryOf(row, proposal), at: row.createdAt });
+        deferred.add('approvals', {
+          id: a.id, orgId: a.orgId, subjectType: a.subjectType, subjectId: a.subjectId, workflowId: a.workflowId, proposerId: a.proposerId,
+          plan: JSON.stringify(a.plan), state: JSON.stringify(a.state), status: a.status, summary: JSON.stringify(a.summary), createdAt: a.createdAt, updatedAt: a.updatedAt,
+        });
+      }
+    };
+    const commits = prepared.filter((p) => p.commit);
+    const evaluated = verdict;
+    let result: { sealed: SealedRecord[] };
     try {
-      result = await audit.append(
-        orgId,
-        async (em) => {
-          for (const p of prepared) {
-            const res: CommitResult = p.commit ? await p.commit(em, verdict) : {};
-            if (res.reserved) reserved.push(...res.reserved);
-            if (res.refused) {
-              // A counter was spent by a concurrent proposal between read and commit: deny, never overspend.
-              const r = { source: 'policy' as const, effect: 'DENY' as const, code: res.refused.code, message: res.refused.message };
-              verdict = { ...verdict, outcome: 'DENY', decisive: r, reasons: [...verdict.reasons, r], approval: undefined };
-            }
-          }
-          const modeData = verdict.mode === 'DISABLED' ? { governanceMode: 'DISABLED', ungoverned: true } : verdict.mode ? { governanceMode: verdict.mode, originalOutcome: verdict.originalOutcome ?? null } : {};
-          return [{ actorType: 'api_key', actorId: principal.keyId, entityType: 'decision', entityId: id, action: 'decision.proposed', data: { actorId: proposal.actor.id, capability: proposal.action.capability, outcome: verdict.outcome, riskScore: verdict.risk.score, reasons: verdict.reasons.map((r) => r.code + (r.id ? `:${r.id}` : '')), ...modeData } }];
-        },
-        async (_em, [rec], deferred) => {
-          const finalNow = verdict.outcome === 'ALLOW' || verdict.outcome === 'DENY';
-          Object.assign(row, {
-            outcome: verdict.outcome,
-            status: finalNow ? 'final' : 'pending',
-            finalOutcome: finalNow ? verdict.outcome : null,
-            reason: explain(verdict),
-            verdict: verdict as unknown as Record<string, unknown>,
-            workflowId: finalNow ? null : `proposal-${id}`,
-            approvalPlan: finalNow ? null : row.approvalPlan,
-            auditRef: rec.id,
-            auditSeq: String(rec.seq),
-            auditHash: rec.hash,
-          });
-          // JSON columns go in as text; Postgres casts them to jsonb on insert.
-          deferred.add('decisions', {
-            id: row.id, orgId: row.orgId, actorId: row.actorId, actorType: row.actorType, capability: row.capability, runId: row.runId, sessionId: row.sessionId,
-            surface: row.surface, proposal: JSON.stringify(row.proposal), outcome: row.outcome, status: row.status, finalOutcome: row.finalOutcome, riskScore: row.riskScore,
-            reason: row.reason, verdict: JSON.stringify(row.verdict), workflowId: row.workflowId, approvalPlan: row.approvalPlan ? JSON.stringify(row.approvalPlan) : null,
-            // Only a decision still waiting for people holds budget it may give back.
-            reservations: !finalNow && reserved.length ? JSON.stringify(reserved) : null,
-            idempotencyKey: row.idempotencyKey, requestHash: row.requestHash, auditRef: row.auditRef, auditSeq: row.auditSeq, auditHash: row.auditHash, createdAt: row.createdAt,
-          });
-          if (!finalNow && row.approvalPlan) {
-            // The approval is its own subject from the start: links, deliveries and queues key on it.
-            const a = this.deps.records.newRow({ orgId, subjectType: 'decision', subjectId: id, workflowId: row.workflowId as string, plan: row.approvalPlan as unknown as ApprovalPlan, summary: summaryOf(row, proposal), at: row.createdAt });
-            deferred.add('approvals', {
-              id: a.id, orgId: a.orgId, subjectType: a.subjectType, subjectId: a.subjectId, workflowId: a.workflowId, proposerId: a.proposerId,
-              plan: JSON.stringify(a.plan), state: JSON.stringify(a.state), status: a.status, summary: JSON.stringify(a.summary), createdAt: a.createdAt, updatedAt: a.updatedAt,
-            });
-          }
-        },
-      );
+      result = commits.length === 0
+        ? // Nothing to spend: the decision's rows follow from its record alone, and join the pipelined group commit.
+          await audit.appendRows(orgId, entry(), ([rec], deferred) => rowsFor(rec, deferred))
+        : await audit.append(
+            orgId,
+            async (em) => {
+              // Run again from the start if the batch is retried.
+              verdict = evaluated;
+              reserved.length = 0;
+              for (const p of commits) {
+                const res: CommitResult = p.commit ? await p.commit(em, verdict) : {};
+                if (res.reserved) reserved.push(...res.reserved);
+                if (res.refused) {
+                  // A counter was spent by a concurrent proposal between read and commit: deny, never overspend.
+                  const r = { source: 'policy' as const, effect: 'DENY' as const, code: res.refused.code, message: res.refused.message };
+                  verdict = { ...verdict, outcome: 'DENY', decisive: r, reasons: [...verdict.reasons, r], approval: undefined };
+                }
+              }
+              return entry();
+            },
+            async (_em, [rec], deferred) => rowsFor(rec, deferred),
+          );
     } catch (e) {
       if (opts.idempotencyKey && requestHash && isUniqueViolation(e)) {
         const prior = await this.findByIdempotencyKey(orgId, opts.idempotencyKey, requestHash);

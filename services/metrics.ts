@@ -17,6 +17,7 @@ export class Metrics {
   });
   readonly auditBatch = new Histogram({ name: 'arbiter_audit_batch_size', help: 'Audit records per group commit', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers: [this.registry] });
   readonly auditCommit = new Histogram({ name: 'arbiter_audit_commit_seconds', help: 'Duration of one group commit (decision rows and audit records)', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [this.registry] });
+  readonly auditPipelineFallbacks = new Counter({ name: 'arbiter_audit_pipeline_fallbacks_total', help: 'Pipelined group commits that found the chain head moved (or failed) and went through the locking path', registers: [this.registry] });
   readonly workflowStarts = new Counter({ name: 'arbiter_workflow_starts_total', help: 'Workflows started, by kind and result', labelNames: ['kind', 'result'] as const, registers: [this.registry] });
 
   // Labelled children, cached: prom-client hashes the label object on every call otherwise.

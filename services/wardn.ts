@@ -96,7 +96,8 @@ export class WardnDecisionExtension implements DecisionExtension {
       }
       return {};
     };
-    return { layers, commit };
+    // Nothing to count or spend: the decision needs no transaction of its own (it joins the pipelined group commit).
+    return { layers, commit: data.monthlyLimit !== null || cost > 0 ? commit : undefined };
   }
 
   /** Layers that depend only on the snapshot and the surface: built once per snapshot, not per proposal. */

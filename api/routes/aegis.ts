@@ -161,6 +161,7 @@ export function aegisRouter(deps: ApiDeps): Router {
     tags,
     scope: 'governance:propose',
     failClosed: true,
+    fast: deps.fast,
     body: ProposeBody,
     responses: { 200: { description: 'The decision', schema: DecisionOut }, 400: { description: 'Invalid request body' }, 401: { description: 'Authentication failure' }, 403: { description: 'Missing governance:propose scope' }, 422: { description: 'Idempotency-Key reused with another body' }, 429: { description: 'Rate limit exceeded' }, 500: { description: 'Internal error (fail-closed: DENY)' } },
   }, async ({ req, res, body, principal }) => {

@@ -89,7 +89,7 @@ export function ascendActionsRouter(deps: ApiDeps): Router {
   const { docs, keys, decide, decisions } = deps;
 
   route(r, docs, keys, {
-    method: 'post', path: '/api/v1/actions/submit', summary: 'Submit an action for evaluation: 200 approved, 202 pending approval (queued or escalated), 403 denied', tags, scope: 'governance:propose', errorStyle, body: SubmitBody,
+    method: 'post', path: '/api/v1/actions/submit', summary: 'Submit an action for evaluation: 200 approved, 202 pending approval (queued or escalated), 403 denied', tags, scope: 'governance:propose', errorStyle, fast: deps.fast, body: SubmitBody,
     responses: {
       200: { description: '`{status: "success", data: {action_id, decision: "approved", risk_assessment: {score, level, factors}, policy_result: {matched_rule, action}, timestamp}}`' },
       202: { description: 'Pending approval (REQUIRE_APPROVAL or ESCALATE)' },

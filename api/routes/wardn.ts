@@ -86,7 +86,7 @@ export function wardnRouter(deps: ApiDeps): Router {
   const { docs, keys, decide, approvals, modes } = deps;
 
   route(r, docs, keys, {
-    method: 'post', path: '/govern', summary: 'Govern an action: CLEARED (tier A), HELD (tier B/C, an escrow) or BLOCKED (tier C, or X for a principle), with its audit record’s seq and hash', tags, scope: 'governance:propose', errorStyle: 'wardn', body: GovernBody,
+    method: 'post', path: '/govern', summary: 'Govern an action: CLEARED (tier A), HELD (tier B/C, an escrow) or BLOCKED (tier C, or X for a principle), with its audit record’s seq and hash', tags, scope: 'governance:propose', errorStyle: 'wardn', fast: deps.fast, body: GovernBody,
     description: 'Any error answers `execute: false` (fail closed). `seq` and `hash` are the decision’s record in the organization’s audit chain: check them against GET /api/v1/audit/export.',
     responses: { 200: { description: 'The verdict' }, 400: { description: 'Invalid request, the field named' }, 401: { description: 'Authentication failure' }, 403: { description: 'Missing governance:propose scope' }, 500: { description: 'Internal error (fail closed: execute false)' } },
   }, async ({ req, res, body, principal }) => {

@@ -273,7 +273,7 @@ describe('authorization matrix: every operation × every caller, and the organiz
         else if (Array.isArray(layer.handle?.stack)) walk(layer.handle.stack);
       }
     };
-    walk((app as any).router.stack);
+    walk((app.express as any).router.stack);
     assert.ok(mounted.length > 50, `found ${mounted.length} routes`);
     const documented = new Set(ops.map((o) => o.key));
     assert.deepEqual(mounted.filter((k) => !documented.has(k)), [], 'mounted but undocumented: the matrix would miss them');
