@@ -1,6 +1,7 @@
 import type { Core } from './core';
 import { ApprovalService } from './approvals';
 import { DecideService } from './decide';
+import { DecisionEvents } from './decision-events';
 import { DecisionReader } from './decisions';
 import { GateService } from './gates';
 import { GovernanceModes } from './governance-mode';
@@ -51,10 +52,11 @@ export function buildAppServices(core: Core, workflows: WorkflowGateway): AppSer
   // A process that died between committing a pending decision and starting its workflow leaves it unstarted: resume it.
   const sweep = setInterval(() => void approvals.resumeUnstarted().catch(() => undefined), config.PENDING_SWEEP_SECONDS * 1000);
   sweep.unref();
+  const decisionEvents = new DecisionEvents(config.DATABASE_URL);
   decide.observe((orgId, snapshot, verdict) => ruleStats.record(orgId, snapshot.ruleDefs.map((r) => r.id), verdict));
   return {
     decide,
-    decisions: new DecisionReader(core.ds, core.audit),
+    decisions: new DecisionReader(core.ds, core.audit, decisionEvents),
     approvals,
     modes,
     wardn: new WardnRegistry(core.ds, core.audit, core.store),
@@ -63,8 +65,9 @@ export function buildAppServices(core: Core, workflows: WorkflowGateway): AppSer
     compiler: new PolicyCompiler(config.LLM_BASE_URL ? { baseUrl: config.LLM_BASE_URL, apiKey: config.LLM_API_KEY, model: config.LLM_MODEL } : null),
     ruleStats,
     simulator: new Simulator(core.ds, core.store),
-    stop: () => {
+    stop: async () => {
       clearInterval(sweep);
+      await decisionEvents.close();
       return ruleStats.stop();
     },
   };

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { Decision } from '../entities';
 import type { JsonObject } from '../entities/json';
 import type { AuditLog } from './audit-log';
+import type { DecisionEvents } from './decision-events';
 import { DomainError } from './errors';
 
 /** Decisions the audit says were proposed with `:proposer` (an agent's key). */
@@ -31,6 +32,7 @@ export class DecisionReader {
   constructor(
     private readonly ds: DataSource,
     private readonly audit: AuditLog,
+    private readonly events?: DecisionEvents,
   ) {}
 
   /** One decision, or a NOT_FOUND; with `proposer`, only if that key proposed it. */
@@ -51,7 +53,10 @@ export class DecisionReader {
     let d = await this.get(orgId, id, proposer);
     const deadline = Date.now() + waitSeconds * 1000;
     while (d.status === 'pending' && Date.now() < deadline) {
-      await new Promise((ok) => setTimeout(ok, 250));
+      // Woken by the decision's own NOTIFY; the timer is the safety net (a second while listening, else a quarter).
+      const step = Math.min(deadline - Date.now(), this.events?.listening ? 1000 : 250);
+      if (this.events) await this.events.wait(id, step);
+      else await new Promise((ok) => setTimeout(ok, step));
       d = (await this.find(orgId, id)) ?? d;
     }
     return d;
