@@ -27,9 +27,23 @@ async function main(): Promise<void> {
     }
   });
   server.on('clientError', clientErrorHandler);
-  const stop = () => {
-    server.close();
+  // SIGTERM: stop taking requests, let those in flight finish (a vote mid-way is not cut), then close.
+  let stopping = false;
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
     void services.stop().then(() => connection.close()).then(() => core.close()).then(() => process.exit(0));
+  };
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    server.close(finish);
+    server.closeIdleConnections();
+    setTimeout(() => {
+      server.closeAllConnections();
+      finish();
+    }, 10_000).unref();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -31,6 +31,8 @@ const schema = z.object({
   WARDN_ESCROW_TIER_C_SECONDS: z.coerce.number().int().min(1).default(1800),
   /** How often each API process looks for pending decisions whose workflow never started (a crash between commit and start). */
   PENDING_SWEEP_SECONDS: z.coerce.number().int().min(1).default(15),
+  /** Workflows a worker keeps in memory; its memory is bounded by this, not by how many approvals are open. */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(1000),
   /** Hosts a proposal's `callback_url` may point at, comma-separated; `*` allows any (the worker POSTs there). */
   WEBHOOK_ALLOWED_HOSTS: z
     .string()

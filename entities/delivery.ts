@@ -63,6 +63,10 @@ export class Delivery {
   @Column({ type: 'timestamptz', nullable: true })
   sentAt: Date | null;
 
+  /** While set and in the future, one attempt holds the right to send (a lease, so a retry never sends beside it). */
+  @Column({ type: 'timestamptz', nullable: true })
+  claimedUntil: Date | null;
+
   /** The last `chat.update` that reached Slack. */
   @Column({ type: 'timestamptz', nullable: true })
   updatedAt: Date | null;

@@ -52,4 +52,17 @@ export class ApprovalRecords {
       state.endedAt ?? new Date().toISOString(),
     ]);
   }
+
+  /**
+   * Closes, in the caller's transaction, an approval whose workflow never started (its subject was
+   * closed as DENY instead): fail closed, as expired, with the reason. Nobody can vote on it after.
+   */
+  async closeUnstarted(em: EntityManager, orgId: string, subjectType: string, subjectId: string, reason: string): Promise<void> {
+    await em.query(
+      `UPDATE approvals SET status = 'EXPIRED', "endedAt" = now(), "updatedAt" = now(),
+              state = state || jsonb_build_object('status', 'EXPIRED', 'reason', $4::text, 'endedAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+        WHERE "orgId" = $1 AND "subjectType" = $2 AND "subjectId" = $3 AND status = 'PENDING'`,
+      [orgId, subjectType, subjectId, reason],
+    );
+  }
 }

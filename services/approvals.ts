@@ -116,7 +116,13 @@ export class ApprovalService implements ApprovalStarter {
     row.workflowStartedAt = new Date();
     // Best effort: the workflow runs either way. If this mark is lost, the sweep starts it again,
     // which is a no-op by workflow id, and marks it then. Failing here must not close a running approval.
-    await this.deps.ds.query('UPDATE decisions SET "workflowStartedAt" = $3 WHERE id = $1 AND "orgId" = $2', [row.id, row.orgId, row.workflowStartedAt]).catch(() => undefined);
+    // It waits for no fsync of its own (synchronous_commit off for this one transaction): a mark lost in a crash costs one idempotent restart.
+    await this.deps.ds
+      .transaction(async (em) => {
+        await em.query('SET LOCAL synchronous_commit = off');
+        await em.query('UPDATE decisions SET "workflowStartedAt" = $3 WHERE id = $1 AND "orgId" = $2', [row.id, row.orgId, row.workflowStartedAt]);
+      })
+      .catch(() => undefined);
   }
 
   /**

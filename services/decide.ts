@@ -246,6 +246,7 @@ export class DecideService {
   private async failPending(orgId: string, id: string, code: string, detail: string): Promise<void> {
     await this.deps.audit.append(orgId, async (em) => {
       await em.query(`UPDATE decisions SET status = 'final', "finalOutcome" = 'DENY', "decidedAt" = now() WHERE id = $1 AND "orgId" = $2`, [id, orgId]);
+      await this.deps.records.closeUnstarted(em, orgId, 'decision', id, code);
       const released = await releaseReservations(em, orgId, id);
       return [{ actorType: 'system', actorId: 'decide', entityType: 'decision', entityId: id, action: 'decision.finalized', data: { outcome: 'DENY', code, detail: detail.slice(0, 200), ...(released.length ? { released } : {}) } }];
     });

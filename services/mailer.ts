@@ -18,7 +18,8 @@ export function createMailer(opts: { smtpUrl?: string; from: string }): Mailer {
   if (!opts.smtpUrl) {
     return { transport: 'outbox', send: async () => ({ messageId: null }) };
   }
-  const t: Transporter = nodemailer.createTransport(opts.smtpUrl);
+  // Bounded well inside the delivery lease (services/notifier.ts): a send that outlives it could overlap a retry.
+  const t: Transporter = nodemailer.createTransport(opts.smtpUrl, { connectionTimeout: 15_000, greetingTimeout: 15_000, socketTimeout: 30_000 });
   return {
     transport: 'smtp',
     async send(msg) {

@@ -24,6 +24,20 @@ export interface Mail {
 
 export type Sent = 'sent' | 'skipped';
 
+/**
+ * How long an attempt holds a delivery. Longer than any one send can take (the mailer's
+ * own timeouts end a send within a minute), so a retry takes over only from an attempt that died.
+ */
+export const DELIVERY_LEASE_SECONDS = 120;
+
+/** Another attempt holds the delivery right now: retried later, when it has sent or its lease has run out. */
+export class DeliveryInProgress extends Error {
+  constructor(key: string) {
+    super(`delivery ${key} is being sent by another attempt`);
+    this.name = 'DeliveryInProgress';
+  }
+}
+
 const keyOf = (k: DeliveryKey, channel: string): string => `${k.approvalId}:${k.tier}:${k.step}:${channel}:${k.recipient}`;
 
 /**
@@ -31,8 +45,9 @@ const keyOf = (k: DeliveryKey, channel: string): string => `${k.approvalId}:${k.
  * through one delivery log: a row per (approval, tier, step, channel, recipient) is
  * claimed before sending and marked sent with the provider's id after, so a retried
  * activity never sends twice, and every Slack message can be updated later by its `ts`.
- * (A crash after the provider accepted but before the mark resends once: at least once,
- * never silently lost.)
+ * Each send holds a lease on its row, so two attempts never send the same delivery at
+ * once. (A crash after the provider accepted but before the mark resends once, after the
+ * lease: at least once, never silently lost.)
  */
 export class Notifier {
   constructor(
@@ -118,14 +133,26 @@ export class Notifier {
       `INSERT INTO deliveries (id, "orgId", "approvalId", tier, step, channel, recipient, key, "onBehalfOf", status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending') ON CONFLICT (key) DO NOTHING`,
       [newId('dlv'), orgId, k.approvalId, k.tier, k.step, channel, k.recipient, key, k.onBehalfOf ?? null],
     );
-    const row = await repo.findOneByOrFail({ key });
-    if (row.status === 'sent') return 'skipped';
+    // One attempt at a time holds the lease: a retry started while a slow attempt still runs
+    // (a timed-out activity is not stopped) waits for it instead of sending beside it.
+    const claimed = (await this.ds.query(
+      `UPDATE deliveries SET "claimedUntil" = now() + make_interval(secs => $2) WHERE key = $1 AND status <> 'sent' AND ("claimedUntil" IS NULL OR "claimedUntil" < now()) RETURNING id`,
+      [key, DELIVERY_LEASE_SECONDS],
+    )) as [{ id: string }[], number] | { id: string }[];
+    const claimedRows = Array.isArray(claimed[0]) ? (claimed[0] as { id: string }[]) : (claimed as { id: string }[]);
+    if (claimedRows.length === 0) {
+      const row = await repo.findOneByOrFail({ key });
+      if (row.status === 'sent') return 'skipped';
+      throw new DeliveryInProgress(key);
+    }
+    const row = { id: claimedRows[0].id };
     try {
       const r = await send();
-      await repo.update({ id: row.id }, { status: 'sent', sentAt: new Date(), providerChannel: r.providerChannel ?? null, providerId: r.providerId ?? null, error: null });
+      await repo.update({ id: row.id }, { status: 'sent', sentAt: new Date(), claimedUntil: null, providerChannel: r.providerChannel ?? null, providerId: r.providerId ?? null, error: null });
       return 'sent';
     } catch (e) {
-      await repo.update({ id: row.id }, { error: String((e as Error).message ?? e).slice(0, 500) }).catch(() => undefined);
+      // A failed send gives the lease back: the retry may go at once.
+      await repo.update({ id: row.id }, { claimedUntil: null, error: String((e as Error).message ?? e).slice(0, 500) }).catch(() => undefined);
       throw e;
     }
   }

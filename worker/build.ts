@@ -12,6 +12,8 @@ export async function buildWorker(core: Core, opts: { connection?: NativeConnect
     connection,
     namespace: core.config.TEMPORAL_NAMESPACE,
     taskQueue: opts.taskQueue ?? core.config.TEMPORAL_TASK_QUEUE,
+    // Explicit, not the SDK's default derived from the machine's memory: the worker's footprint is this cache.
+    maxCachedWorkflows: core.config.WORKER_MAX_CACHED_WORKFLOWS,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     activities: {
       ...createApprovalActivities({ ds: core.ds, audit: core.audit, links: core.links, publicUrl: core.config.PUBLIC_URL, notifier: core.notifier, people: core.people, records: core.records }),

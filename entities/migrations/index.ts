@@ -3,7 +3,7 @@ import { ApprovalCore1764633600000 } from './1764633600000-approval-core';
 import { GovernanceGates1764720000000 } from './1764720000000-governance-gates';
 import { Wardn1764806400000 } from './1764806400000-wardn';
 import { Tenants1764892800000 } from './1764892800000-tenants';
-import { DecisionFinalNotify1764979200000 } from './1764979200000-decision-final-notify';
+import { ScaleAndSpeed1764979200000 } from './1764979200000-scale-and-speed';
 
 /** Migrations in the order they run. */
-export const migrations = [Initial1763856000000, ApprovalCore1764633600000, GovernanceGates1764720000000, Wardn1764806400000, Tenants1764892800000, DecisionFinalNotify1764979200000];
+export const migrations = [Initial1763856000000, ApprovalCore1764633600000, GovernanceGates1764720000000, Wardn1764806400000, Tenants1764892800000, ScaleAndSpeed1764979200000];
