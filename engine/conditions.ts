@@ -81,6 +81,8 @@ export interface CompiledCondition {
   readonly test: (facts: Facts) => boolean;
   /** Every fact path the condition reads, in document order. */
   readonly paths: readonly string[];
+  /** A compiled reader per entry of `paths`, same order (for {@link describeMatch}). */
+  readonly readers: readonly ((facts: Facts) => unknown)[];
 }
 
 type Pred = (facts: Facts) => boolean;
@@ -273,7 +275,8 @@ const OPERATORS: Record<FieldOperator, OperatorDef> = {
       if (!(typeof operand === 'string' || typeof operand === 'boolean' || (typeof operand === 'number' && Number.isFinite(operand)))) {
         throw fail(`expects a string, number or boolean, got ${kind(operand)}`);
       }
-      return (v) => (typeof v === 'string' ? typeof operand === 'string' && v.includes(operand) : Array.isArray(v) && v.some((x) => x === operand));
+      // `includes` is `===` here: the operand is never NaN or undefined.
+      return (v) => (typeof v === 'string' ? typeof operand === 'string' && v.includes(operand) : Array.isArray(v) && v.includes(operand));
     },
     missing: () => false,
   },
@@ -288,7 +291,10 @@ const OPERATORS: Record<FieldOperator, OperatorDef> = {
       } catch (e) {
         throw fail(`pattern /${operand}/ is not valid RE2 (no backreferences or lookaround): ${e instanceof Error ? e.message : String(e)}`);
       }
-      return (v) => (typeof v === 'string' ? re.test(v) : Array.isArray(v) && v.some((x) => typeof x === 'string' && re.test(x)));
+      // A plain literal needs no regex engine (a call into RE2 costs about a microsecond); RE2 still validated it above.
+      const literal = options === 'i' ? null : literalPattern(operand);
+      const find = literal ? literalMatcher(literal) : (x: string) => re.test(x);
+      return (v) => (typeof v === 'string' ? find(v) : Array.isArray(v) && v.some((x) => typeof x === 'string' && find(x)));
     },
     missing: () => false,
   },
@@ -300,6 +306,60 @@ const OPERATORS: Record<FieldOperator, OperatorDef> = {
     missing: (operand) => operand === false,
   },
 };
+
+/** A `$regex` that is only printable ASCII text, optionally anchored at either end: what it matches without a regex engine. */
+interface LiteralPattern {
+  text: string;
+  start: boolean;
+  end: boolean;
+}
+
+/** Characters that mean something in a pattern; everything else printable in ASCII stands for itself. */
+const REGEX_META = new Set([...'\\.+*?()|[]{}^$']);
+
+/**
+ * The literal a pattern stands for, or null when it uses any regex syntax
+ * (a class, a group, a quantifier, a flag, an escape other than of a
+ * metacharacter) or any character outside printable ASCII. `^` and `$`
+ * (start and end of the text: no multiline flag here) are allowed at the ends.
+ */
+export function literalPattern(pattern: string): LiteralPattern | null {
+  let i = 0;
+  let n = pattern.length;
+  const start = n > 0 && pattern[0] === '^';
+  if (start) i = 1;
+  // A trailing `$` is an anchor unless it is escaped; an escaped one is handled below as text.
+  let end = false;
+  if (n > i && pattern[n - 1] === '$') {
+    let backslashes = 0;
+    for (let k = n - 2; k >= i && pattern[k] === '\\'; k--) backslashes++;
+    if (backslashes % 2 === 0) {
+      end = true;
+      n -= 1;
+    }
+  }
+  let text = '';
+  for (; i < n; i++) {
+    const c = pattern.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return null;
+    const ch = pattern[i];
+    if (ch === '\\') {
+      const next = pattern[i + 1];
+      if (next === undefined || !REGEX_META.has(next)) return null;
+      text += next;
+      i++;
+    } else if (REGEX_META.has(ch)) return null;
+    else text += ch;
+  }
+  return { text, start, end };
+}
+
+function literalMatcher({ text, start, end }: LiteralPattern): (s: string) => boolean {
+  if (start && end) return (s) => s === text;
+  if (start) return (s) => s.startsWith(text);
+  if (end) return (s) => s.endsWith(text);
+  return (s) => s.includes(text);
+}
 
 const isFieldOperator = (k: string): k is FieldOperator => Object.prototype.hasOwnProperty.call(OPERATORS, k);
 
@@ -319,7 +379,27 @@ interface Ctx {
 export function compileCondition(doc: unknown, opts: { ruleId?: string; ruleName?: string } = {}): CompiledCondition {
   const ctx: Ctx = { rule: opts.ruleName ?? opts.ruleId ?? '', paths: [], preds: new Map() };
   const tree = parseDoc(doc, ctx, '', 0);
-  return { tree, test: compileNode(tree, ctx.preds), paths: ctx.paths };
+  const compiled: CompiledCondition = { tree, test: compileNode(tree, ctx.preds), paths: ctx.paths, readers: ctx.paths.map(compilePath) };
+  predsOf.set(compiled, ctx.preds);
+  return compiled;
+}
+
+/** The value predicates of each compiled condition, so a variant of it reuses them (and its RE2s). */
+const predsOf = new WeakMap<CompiledCondition, Preds>();
+
+/**
+ * The condition's test without one of its top-level field nodes: for a caller
+ * that already knows that node holds (the rule index, for the action type it
+ * looked the rule up by). Falls back to the whole test when `node` is not
+ * top-level. The other nodes run in the same order as in the whole test.
+ */
+export function testWithout(c: CompiledCondition, node: ConditionNode): (facts: Facts) => boolean {
+  const preds = predsOf.get(c);
+  if (!preds) return c.test;
+  if (c.tree === node) return () => true;
+  if (c.tree.kind !== 'and' || !c.tree.children.includes(node)) return c.test;
+  const rest = c.tree.children.filter((x) => x !== node);
+  return compileNode(rest.length === 1 ? rest[0] : { kind: 'and', children: rest }, preds);
 }
 
 const join = (where: string, key: string) => (where ? `${where}.${key}` : key);
@@ -396,14 +476,14 @@ function compileNode(node: ConditionNode, preds: Preds): Pred {
       if (subs.length === 0) return () => true;
       if (subs.length === 1) return subs[0];
       return (f) => {
-        for (const p of subs) if (!p(f)) return false;
+        for (let i = 0; i < subs.length; i++) if (!subs[i](f)) return false;
         return true;
       };
     }
     case 'or': {
       const subs = node.children.map((c) => compileNode(c, preds));
       return (f) => {
-        for (const p of subs) if (p(f)) return true;
+        for (let i = 0; i < subs.length; i++) if (subs[i](f)) return true;
         return false;
       };
     }
@@ -425,7 +505,7 @@ function compileFieldNode(node: Extract<ConditionNode, { kind: 'field' }>, preds
     return (f) => {
       const v = get(f);
       if (v === undefined || !(lower(v) || upper(v))) return false;
-      for (const c of checks) if (!c.fn(v)) return false;
+      for (let i = 0; i < checks.length; i++) if (!checks[i].fn(v)) return false;
       return true;
     };
   }
@@ -438,7 +518,7 @@ function compileFieldNode(node: Extract<ConditionNode, { kind: 'field' }>, preds
   }
   return (f) => {
     const v = get(f);
-    for (const c of checks) if (!(v === undefined ? c.missing : c.fn(v))) return false;
+    for (let i = 0; i < checks.length; i++) if (!(v === undefined ? checks[i].missing : checks[i].fn(v))) return false;
     return true;
   };
 }
@@ -451,6 +531,7 @@ export function matches(c: CompiledCondition, facts: Facts): boolean {
 /** The fact values (path → value) the condition looked at: the "why" of a verdict. */
 export function describeMatch(c: CompiledCondition, facts: Facts): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const p of c.paths) out[p] = compilePath(p)(facts);
+  const { paths, readers } = c;
+  for (let i = 0; i < paths.length; i++) out[paths[i]] = readers[i](facts);
   return out;
 }

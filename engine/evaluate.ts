@@ -42,6 +42,15 @@ const FAILED_RISK: RiskAssessment = Object.freeze({
 
 const EFFECTS: ReadonlySet<unknown> = new Set<Effect>(['ALLOW', 'DENY', 'REQUIRE_APPROVAL', 'ESCALATE', 'AUTO_APPROVE', 'NOTIFY']);
 
+/** The first reason that is not one with a known effect (`undefined` if all are). */
+function findOdd(rs: Reason[]): Reason | undefined {
+  for (let i = 0; i < rs.length; i++) {
+    const x = rs[i];
+    if (!x || !EFFECTS.has(x.effect)) return x;
+  }
+  return undefined;
+}
+
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /**
@@ -114,7 +123,7 @@ export function evaluate(input: EvaluateInput): Verdict {
         const r = layer({ proposal, facts, risk, now });
         if (!r || !Array.isArray(r.reasons)) throw new Error('returned no reasons array');
         // An effect the combiner does not know would be silently ignored, which could allow: refuse it.
-        const odd = r.reasons.find((x) => !x || !EFFECTS.has(x.effect));
+        const odd = findOdd(r.reasons);
         if (odd !== undefined) throw new Error(`returned a reason with an unknown effect: ${odd ? String(odd.effect) : String(odd)}`);
         reasons.push(...r.reasons);
         if (r.notify) notify.push(...r.notify);
@@ -138,15 +147,40 @@ export function evaluate(input: EvaluateInput): Verdict {
     };
     reasons.push(decisive);
   } else {
-    const pick = (pred: (r: Reason) => boolean) => best(reasons.filter(pred));
-    const autoApproved = reasons.some((r) => r.effect === 'AUTO_APPROVE');
-    decisive =
-      pick((r) => r.effect === 'DENY') ??
-      pick((r) => r.effect === 'ESCALATE') ??
-      pick((r) => r.effect === 'REQUIRE_APPROVAL' && r.source !== 'risk') ??
-      (autoApproved ? null : pick((r) => r.effect === 'REQUIRE_APPROVAL' && r.source === 'risk'));
+    // One pass: the best reason of each kind (highest priority, else the first), then the rules above in order.
+    let deny: Reason | null = null;
+    let escalate: Reason | null = null;
+    let required: Reason | null = null;
+    let riskRequired: Reason | null = null;
+    let autoApprove: Reason | null = null;
+    let allow: Reason | null = null;
+    let firstRisk: Reason | null = null;
+    for (let i = 0; i < reasons.length; i++) {
+      const r = reasons[i];
+      const fromRisk = r.source === 'risk';
+      if (fromRisk && firstRisk === null) firstRisk = r;
+      switch (r.effect) {
+        case 'DENY':
+          deny = better(deny, r);
+          break;
+        case 'ESCALATE':
+          escalate = better(escalate, r);
+          break;
+        case 'REQUIRE_APPROVAL':
+          if (fromRisk) riskRequired = better(riskRequired, r);
+          else required = better(required, r);
+          break;
+        case 'AUTO_APPROVE':
+          autoApprove = better(autoApprove, r);
+          break;
+        case 'ALLOW':
+          if (!fromRisk) allow = better(allow, r);
+          break;
+      }
+    }
+    decisive = deny ?? escalate ?? required ?? (autoApprove ? null : riskRequired);
     outcome = decisive ? (decisive.effect as Outcome) : 'ALLOW';
-    decisive ??= pick((r) => r.effect === 'AUTO_APPROVE') ?? pick((r) => r.source !== 'risk' && r.effect === 'ALLOW') ?? reasons.find((r) => r.source === 'risk') ?? null;
+    decisive ??= autoApprove ?? allow ?? firstRisk;
   }
 
   const verdict: Verdict = { outcome, decisive, reasons, risk, notify, constraints, errors };
@@ -171,9 +205,8 @@ function riskReason(risk: RiskAssessment, config: RiskConfig | undefined): Reaso
 }
 
 /** Among reasons of one effect: the highest rule priority, else the first contributed. */
-function best(rs: Reason[]): Reason | null {
-  if (rs.length === 0) return null;
-  return rs.reduce((a, b) => ((b.priority ?? -Infinity) > (a.priority ?? -Infinity) ? b : a));
+function better(current: Reason | null, r: Reason): Reason {
+  return current === null || (r.priority ?? -Infinity) > (current.priority ?? -Infinity) ? r : current;
 }
 
 const finite = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n);

@@ -10,27 +10,57 @@ const DAY_MS = 86_400_000;
  * `db.delete_records` → delete.
  */
 export function capabilityVerb(capability: string): string {
-  const segs = capability.trim().toLowerCase().split('.');
-  const last = segs[segs.length - 1] ?? '';
-  return last.split(/[_-]/)[0] ?? last;
+  // Asked twice per decision (facts and risk) for the same capability: remember the last answer.
+  if (typeof capability === 'string' && capability === lastVerbOf) return lastVerb;
+  const s = capability.trim().toLowerCase();
+  const last = s.slice(s.lastIndexOf('.') + 1);
+  let end = last.length;
+  for (let i = 0; i < last.length; i++) {
+    const ch = last.charCodeAt(i);
+    if (ch === 95 /* _ */ || ch === 45 /* - */) {
+      end = i;
+      break;
+    }
+  }
+  const verb = last.slice(0, end);
+  lastVerbOf = capability;
+  lastVerb = verb;
+  return verb;
 }
+
+let lastVerbOf: string | undefined;
+let lastVerb = '';
 
 /**
  * UTC clock fields of an epoch-millis instant, by arithmetic (the engine reads
  * no clock and no time zone): 1970-01-01 was a Thursday.
  */
-function clockFields(now: number): { time_of_day: string; hour: number; day_of_week: string } | null {
+function clockFields(now: number): ClockFields | null {
   if (!Number.isFinite(now)) return null;
+  // The fields change once a minute: reuse the last answer (read-only, copied into the facts).
+  // Only for whole millis (what clocks give), where the minute alone decides every field exactly.
+  const minute = Number.isSafeInteger(now) ? Math.floor(now / 60_000) : Number.NaN;
+  if (minute === lastClockMinute && lastClock) return lastClock;
   const day = Math.floor(now / DAY_MS);
   const msOfDay = now - day * DAY_MS;
   const hour = Math.floor(msOfDay / 3_600_000);
-  const minute = Math.floor((msOfDay % 3_600_000) / 60_000);
-  return {
-    time_of_day: `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`,
+  const min = Math.floor((msOfDay % 3_600_000) / 60_000);
+  lastClockMinute = minute;
+  lastClock = {
+    time_of_day: `${String(hour).padStart(2, '0')}:${String(min).padStart(2, '0')}`,
     hour,
     day_of_week: DAYS[(((day + 4) % 7) + 7) % 7],
   };
+  return lastClock;
 }
+
+interface ClockFields {
+  readonly time_of_day: string;
+  readonly hour: number;
+  readonly day_of_week: string;
+}
+let lastClockMinute = Number.NaN;
+let lastClock: ClockFields | null = null;
 
 /**
  * The facts document rules and policies match against: the proposal under the

@@ -54,7 +54,8 @@ export function compilePath(path: string): (obj: unknown) => unknown {
   }
   return (o) => {
     let cur: unknown = o;
-    for (const s of segs) {
+    for (let i = 0; i < segs.length; i++) {
+      const s = segs[i];
       if (cur === null || typeof cur !== 'object' || !hasOwn(cur, s)) return undefined;
       cur = (cur as Record<string, unknown>)[s];
     }

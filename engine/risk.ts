@@ -67,19 +67,26 @@ const WRITE = new Set(['create', 'write', 'update', 'send', 'post', 'put', 'inse
 const EXECUTE = new Set(['execute', 'run', 'deploy', 'transfer', 'trade', 'pay', 'payment', 'refund', 'approve', 'invoke', 'grant']);
 const DESTRUCTIVE = new Set(['delete', 'drop', 'destroy', 'truncate', 'purge', 'remove', 'revoke', 'wipe', 'terminate']);
 
-const CLASS_SCORES: [RegExp, number][] = [
-  [/^(phi|health)$/, 95],
-  [/^(pci|card)$/, 90],
-  [/^financial$/, 80],
-  [/^pii$/, 75],
-  [/^(confidential|secret)$/, 70],
-  [/^internal$/, 30],
-  [/^public$/, 0],
-];
-const REGULATED = /^(phi|health|pci|card|pii|financial)$/;
-
-const FINANCIAL = /^(pci|card|financial)$/;
-const HEALTH = /^(phi|health)$/;
+// Data classes are matched whole and case-insensitively: a Map lookup on the lowercased class.
+const CLASS_SCORES: ReadonlyMap<string, number> = new Map([
+  ['phi', 95],
+  ['health', 95],
+  ['pci', 90],
+  ['card', 90],
+  ['financial', 80],
+  ['pii', 75],
+  ['confidential', 70],
+  ['secret', 70],
+  ['internal', 30],
+  ['public', 0],
+]);
+const classScore = (c: string) => CLASS_SCORES.get(c) ?? 40;
+const lower = (c: string) => c.toLowerCase();
+const REGULATED = new Set(['phi', 'health', 'pci', 'card', 'pii', 'financial']);
+const FINANCIAL = new Set(['pci', 'card', 'financial']);
+const HEALTH = new Set(['phi', 'health']);
+const DEV_ENVS = new Set(['development', 'dev', 'test', 'sandbox']);
+const EXTERNAL_URL = /^https?:\/\//i;
 
 /**
  * The risk score of a proposal, 0..100: deterministic, from the proposal, the
@@ -115,10 +122,28 @@ const HEALTH = /^(phi|health)$/;
  * @throws Error when the configuration yields no number (e.g. a NaN weight); the evaluator turns that into DENY.
  */
 export function assessRisk(p: Proposal, config: RiskConfig, history?: ActorHistory): RiskAssessment {
-  const classes = p.dataClasses.map((c) => c.toLowerCase());
-  const classScore = (c: string) => CLASS_SCORES.find(([re]) => re.test(c))?.[1] ?? 40;
-  const top = classes.reduce<string | null>((best, c) => (best === null || classScore(c) > classScore(best) ? c : best), null);
-  const ds = top === null ? 10 : classScore(top);
+  // One pass over the data classes, no closures or intermediate arrays: this runs once per decision.
+  // `map` (not a hand loop) so a malformed proposal fails exactly as it always did.
+  const classes = p.dataClasses.map(lower);
+  let top: string | null = null;
+  let ds = 10;
+  let pii = false;
+  let financial = false;
+  let health = false;
+  let regulated = false;
+  for (let i = 0; i < classes.length; i++) {
+    const c = classes[i];
+    const score = classScore(c);
+    // The first class with the highest score wins, as before.
+    if (top === null || score > ds) {
+      top = c;
+      ds = score;
+    }
+    if (c === 'pii') pii = true;
+    if (FINANCIAL.has(c)) financial = true;
+    if (HEALTH.has(c)) health = true;
+    if (REGULATED.has(c)) regulated = true;
+  }
   const dsBasis = top === null ? 'no data classes' : `data class ${top.toUpperCase()}`;
 
   const verb = capabilityVerb(p.action.capability);
@@ -131,45 +156,51 @@ export function assessRisk(p: Proposal, config: RiskConfig, history?: ActorHisto
   const fin = hasAmount ? Math.min(100, Math.round(20 * Math.log10(amount + 1))) : 0;
 
   const env = (p.environment ?? '').toLowerCase();
-  let comp = env === 'production' || env === 'prod' ? 60 : env === 'staging' ? 30 : ['development', 'dev', 'test', 'sandbox'].includes(env) ? 10 : 40;
-  const regulated = classes.some((c) => REGULATED.test(c));
+  let comp = env === 'production' || env === 'prod' ? 60 : env === 'staging' ? 30 : DEV_ENVS.has(env) ? 10 : 40;
   if (regulated) comp = Math.max(comp, 80);
 
   const enoughHistory = !!history && history.total >= 5;
   const hist = enoughHistory ? Math.max(0, Math.min(100, Math.round((100 * history.denied) / history.total))) : 20;
 
-  const values: Record<keyof RiskWeights, [number, string]> = {
-    data_sensitivity: [ds, dsBasis],
-    operation_type: [op, `verb ${verb || '(none)'}`],
-    financial_impact: [fin, hasAmount ? `amount ${amount}` : 'no amount'],
-    compliance: [comp, `environment ${env || '(unknown)'}${regulated ? ', regulated data' : ''}`],
-    historical: [hist, enoughHistory ? `${history.denied} of ${history.total} recent decisions denied` : 'fewer than 5 recent decisions'],
+  // Sums and contributions in WEIGHT_KEYS order, exactly as before, so the floats are the same.
+  const w = config.weights;
+  const wsum = 0 + w.data_sensitivity + w.operation_type + w.financial_impact + w.compliance + w.historical || 1;
+  const cDs = (w.data_sensitivity * ds) / wsum;
+  const cOp = (w.operation_type * op) / wsum;
+  const cFin = (w.financial_impact * fin) / wsum;
+  const cComp = (w.compliance * comp) / wsum;
+  const cHist = (w.historical * hist) / wsum;
+  const base = 0 + cDs + cOp + cFin + cComp + cHist;
+  const factors: RiskAssessment['factors'] = {
+    data_sensitivity: { value: ds, weight: w.data_sensitivity, contribution: round2(cDs), basis: dsBasis },
+    operation_type: { value: op, weight: w.operation_type, contribution: round2(cOp), basis: `verb ${verb || '(none)'}` },
+    financial_impact: { value: fin, weight: w.financial_impact, contribution: round2(cFin), basis: hasAmount ? `amount ${amount}` : 'no amount' },
+    compliance: { value: comp, weight: w.compliance, contribution: round2(cComp), basis: `environment ${env || '(unknown)'}${regulated ? ', regulated data' : ''}` },
+    historical: { value: hist, weight: w.historical, contribution: round2(cHist), basis: enoughHistory ? `${history.denied} of ${history.total} recent decisions denied` : 'fewer than 5 recent decisions' },
   };
-  const wsum = WEIGHT_KEYS.reduce((s, k) => s + config.weights[k], 0) || 1;
-  let base = 0;
-  const factors = {} as RiskAssessment['factors'];
-  for (const k of WEIGHT_KEYS) {
-    const [value, basis] = values[k];
-    const contribution = (config.weights[k] * value) / wsum;
-    base += contribution;
-    factors[k] = { value, weight: config.weights[k], contribution: Math.round(contribution * 100) / 100, basis };
-  }
 
   const modifiers: RiskAssessment['modifiers'] = [];
-  const add = (name: keyof RiskModifiers, on: boolean) => {
-    if (on && config.modifiers[name] > 0) modifiers.push({ name, points: config.modifiers[name] });
-  };
-  add('pii_data', classes.includes('pii'));
-  add('financial_data', classes.some((c) => FINANCIAL.test(c)));
-  add('health_data', classes.some((c) => HEALTH.test(c)));
-  add('delete_operation', destructive);
-  add('external_api', p.context.metadata.external === true || /^https?:\/\//i.test(p.target ?? ''));
+  const m = config.modifiers;
+  let points = 0;
+  if (pii && m.pii_data > 0) points += push(modifiers, 'pii_data', m.pii_data);
+  if (financial && m.financial_data > 0) points += push(modifiers, 'financial_data', m.financial_data);
+  if (health && m.health_data > 0) points += push(modifiers, 'health_data', m.health_data);
+  if (destructive && m.delete_operation > 0) points += push(modifiers, 'delete_operation', m.delete_operation);
+  if ((p.context.metadata.external === true || EXTERNAL_URL.test(p.target ?? '')) && m.external_api > 0) points += push(modifiers, 'external_api', m.external_api);
 
   // Rounded to 6 places first, so a hand-computed 49.5 is 50 and not 49 by float error.
-  const raw = Math.round((base + modifiers.reduce((s, m) => s + m.points, 0)) * 1e6) / 1e6;
+  const raw = Math.round((base + points) * 1e6) / 1e6;
   if (!Number.isFinite(raw)) throw new Error('the risk configuration yields no score (check weights and modifiers)');
   const score = Math.max(0, Math.min(100, Math.round(raw)));
   const t = config.thresholds;
   const band = score >= t.auto_deny_min ? 'AUTO_DENY' : score <= t.auto_approve_max ? 'AUTO_APPROVE' : 'REQUIRE_APPROVAL';
   return { score, factors, modifiers, band };
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** Adds a modifier and returns its points. */
+function push(into: RiskAssessment['modifiers'], name: keyof RiskModifiers, points: number): number {
+  into.push({ name, points });
+  return points;
 }

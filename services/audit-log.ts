@@ -93,8 +93,13 @@ interface Pending {
 }
 
 const MAX_BATCH = 256;
-/** Pipelined statements in flight per organization (each holds a pool connection while it waits). */
-const MAX_IN_FLIGHT = Number(process.env.ARBITER_AUDIT_PIPELINE ?? 4);
+/**
+ * Statements in flight per organization. One: each goes on its own pool connection, and two
+ * sent together may reach PostgreSQL out of order; the later one then finds the head not yet
+ * moved and falls back to the locking path. Measured on the HTTP bench: 1 in flight gave
+ * 2,173 decisions/s, 4 in flight 643/s (the fallbacks). Batches still grow while one is out.
+ */
+const MAX_IN_FLIGHT = 1;
 
 interface Head {
   seq: number;
