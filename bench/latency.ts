@@ -320,7 +320,7 @@ export async function latencyRows(): Promise<string[]> {
       row('Approve click → the agent\'s long poll answers ALLOW (the emailed link\'s form POST sent → GET …/decisions/{id}?wait=30 answered)', click),
       row('… of which: click → the "You approved it" page (vote delivered to the workflow as an update, audited)', page),
       row('… of which: click → the worker wrote the final outcome (decision.finalized audit time, wall clock)', toFinal),
-      row('… of which: final outcome written → the long poll sees it (woken by the decision's NOTIFY)', toAnswer),
+      row('… of which: final outcome written → the long poll sees it (woken by the decision NOTIFY)', toAnswer),
       '',
       `Measured end to end on one machine over loopback: Temporal dev server, API (api/main.ts) and worker (worker/main.ts) as separate processes, a fresh PostgreSQL database, an SMTP server in the bench process (nodemailer → smtp-server). ${N} proposals needing one approver (a REQUIRE_APPROVAL smart rule), after ${WARMUP} warm-ups, at concurrency ${CONCURRENCY}: each lane proposes, long-polls its decision at once, waits for the mail, opens the link (GET), reads for 0–${THINK_MS} ms, clicks Approve (form POST) and waits for the long poll (${fmt(seconds, 1)} s in all; ${os.cpus().length} cores, load average ${fmt(load0, 1)} → ${fmt(load1, 1)}; ${retried} activity attempt${retried === 1 ? '' : 's'} failed and retried meanwhile; ${pollErrors} long-poll answer${pollErrors === 1 ? ' was' : 's were'} a 5xx and re-polled).`,
     ];
