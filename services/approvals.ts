@@ -179,7 +179,7 @@ export class ApprovalService implements ApprovalStarter {
     if (actor.kind === 'person' && actor.person.disabled) throw new DomainError('USER_DISABLED', 'this person no longer approves in Arbiter');
     const onBehalfOf = actor.kind === 'person' ? await this.standsInFor(approval, actor.person) : undefined;
     const admin = actor.kind === 'admin-key' || isAdmin(actor.kind === 'person' ? actor.person : null) || (actor.kind === 'person' && !!actor.viaAdminKey);
-    const result = await this.deps.workflows.decide(approval.workflowId, {
+    const result = await this.reach(approval, () => this.deps.workflows.decide(approval.workflowId, {
       approverId: actorId(actor),
       decision: v.choice,
       via: v.via,
@@ -187,7 +187,7 @@ export class ApprovalService implements ApprovalStarter {
       ...(v.comment ? { comment: v.comment } : {}),
       ...(v.conditions?.length ? { conditions: v.conditions } : {}),
       ...(onBehalfOf ? { onBehalfOf } : {}),
-    });
+    }));
     await this.deps.audit.append(approval.orgId, [
       {
         ...auditActor(actor),
@@ -211,7 +211,7 @@ export class ApprovalService implements ApprovalStarter {
   /** An admin ends the approval as approved, with a reason; never the proposer, whatever their role. */
   async waive(approval: Approval, actor: Actor, reason: string): Promise<VoteResult> {
     ensureOpen(approval);
-    const result = await this.deps.workflows.waive(approval.workflowId, { adminId: actorId(actor), reason });
+    const result = await this.reach(approval, () => this.deps.workflows.waive(approval.workflowId, { adminId: actorId(actor), reason }));
     await this.deps.audit.append(approval.orgId, [
       { ...auditActor(actor), entityType: approval.subjectType, entityId: approval.subjectId, action: 'approval.waive', data: { approvalId: approval.id, reason, status: result.status } },
     ]);
@@ -228,11 +228,28 @@ export class ApprovalService implements ApprovalStarter {
     const person = await this.deps.people.forPrincipal(principal);
     const actsForProposer = isAdminRole(principal.role) || principal.keyId === opts.proposedByKey || person?.id === approval.proposerId;
     const by = actsForProposer ? approval.proposerId : (person?.id ?? `key:${principal.keyId}`);
-    const result = await this.deps.workflows.withdraw(approval.workflowId, { by, ...(opts.reason ? { reason: opts.reason } : {}) });
+    const result = await this.reach(approval, () => this.deps.workflows.withdraw(approval.workflowId, { by, ...(opts.reason ? { reason: opts.reason } : {}) }));
     await this.deps.audit.append(approval.orgId, [
       { actorType: 'api_key', actorId: principal.keyId, entityType: approval.subjectType, entityId: approval.subjectId, action: 'approval.withdraw', data: { approvalId: approval.id, reason: opts.reason ?? null, status: result.status } },
     ]);
     return { ...result, approvalId: approval.id };
+  }
+
+  /**
+   * Sends a move to the approval's workflow. Its workflow not found while the approval is
+   * still open means it has not started yet (between the decision's commit and the start,
+   * or until the sweep restarts it): that is "try again in a moment" (503), not "ended" (409).
+   */
+  private async reach<T>(approval: Approval, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (e) {
+      if (e instanceof DomainError && e.code === 'NOT_PENDING') {
+        const [row] = (await this.deps.ds.query('SELECT status FROM approvals WHERE id = $1', [approval.id])) as { status: string }[];
+        if (row?.status === 'PENDING') throw new DomainError('APPROVAL_UNAVAILABLE', 'the approval is still starting; try again in a moment');
+      }
+      throw e;
+    }
   }
 
   /**

@@ -65,4 +65,31 @@ describe('fail closed', () => {
     const [a] = (await s.core.ds.query(`SELECT status, state->>'reason' AS reason FROM approvals WHERE "subjectId" = $1`, [d.id])) as { status: string; reason: string }[];
     assert.deepEqual(a, { status: 'EXPIRED', reason: 'WORKFLOW_START_FAILED' });
   });
+
+  it('a vote that arrives before the approval\'s workflow has started answers 503 (try again), not 409 (ended), and changes nothing', async () => {
+    const rule = await s.call('POST', '/api/smart-rules', { body: { name: 'Refund reviews', priority: 5, conditions: { action_type: 'payments.review' }, action: 'REQUIRE_APPROVAL' } });
+    assert.equal(rule.status, 201, JSON.stringify(rule.body));
+    const user = await s.call('POST', '/api/v1/users', { body: { email: 'early-voter@example.com', name: 'Early', roles: ['approver'] } });
+    assert.equal(user.status, 201, JSON.stringify(user.body));
+    const key = (await s.call('POST', '/api/v1/keys', { body: { name: 'early', scopes: ['governance:read', 'governance:write'], user_id: user.body.id } })).body.key as string;
+    // The gap between the decision's commit and its workflow's start, held open.
+    const gateway = s.workflows as unknown as { startProposal: (...a: unknown[]) => Promise<string> };
+    const real = gateway.startProposal;
+    gateway.startProposal = () => Promise.resolve('not-started');
+    let p;
+    try {
+      p = await s.call('POST', '/api/v1/governance/propose', { body: proposal({ action: { capability: 'payments.review', parameters: {} } }) });
+    } finally {
+      gateway.startProposal = real;
+    }
+    assert.equal(p.body.outcome, 'REQUIRE_CONFIRMATION', JSON.stringify(p.body));
+    const queue = (await s.call('GET', '/api/v1/approvals', { key })).body.items as { approval_id: string; subject_id?: string }[];
+    const a = queue.find((x) => JSON.stringify(x).includes(p.body.decision_id as string));
+    assert.ok(a, 'the approval is in the approver\'s queue');
+    const vote = await s.call('POST', `/api/v1/approvals/${a.approval_id}/vote`, { key, body: { decision: 'approve' } });
+    assert.equal(vote.status, 503, JSON.stringify(vote.body));
+    assert.equal(vote.body.error.code, 'APPROVAL_UNAVAILABLE');
+    const d = await s.call('GET', `/api/v1/governance/decisions/${p.body.decision_id}`);
+    assert.equal(d.body.status, 'pending');
+  });
 });
