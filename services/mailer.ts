@@ -6,6 +6,11 @@ export interface MailMessage {
   subject: string;
   text: string;
   html: string;
+  /**
+   * The RFC 5322 Message-ID, fixed per stored mail: a resend after a crash in the send
+   * window (at least once) is the same message, which mail systems recognise and drop.
+   */
+  messageId?: string;
 }
 
 /** Sends mail over SMTP, or, with no SMTP configured, leaves it in the dev outbox (the stored row is the delivery). */

@@ -80,7 +80,7 @@ export class Notifier {
           return r;
         });
       }
-      const res = await this.mailer.send({ to: row.to, subject: row.subject, text: row.text, html: row.html });
+      const res = await this.mailer.send({ to: row.to, subject: row.subject, text: row.text, html: row.html, messageId: `<${row.id}@arbiter>` });
       await this.ds.getRepository(EmailMessage).update({ id: row.id }, { sentAt: new Date(), providerMessageId: res.messageId });
       return { providerId: res.messageId ?? row.id };
     });

@@ -45,6 +45,10 @@ describe('a delivery is sent by one attempt at a time', { timeout: 60_000 }, () 
     await smtp.waitFor((m) => m.subject === 'Approval needed: lease test');
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(smtp.inbox.filter((m) => m.subject === 'Approval needed: lease test').length, 1);
+    // Every stored mail goes out under its own fixed Message-ID: a resend after a crash in the send window is recognisably the same message.
+    const [got] = smtp.inbox.filter((m) => m.subject === 'Approval needed: lease test');
+    const [stored] = (await s.core.ds.query(`SELECT id FROM email_messages WHERE "idempotencyKey" = 'mail-lease-1'`)) as { id: string }[];
+    assert.equal(got.messageId, `<${stored.id}@arbiter>`);
   });
 
   it('an attempt whose send failed gives the lease back at once: the retry sends', async () => {

@@ -6,6 +6,8 @@ export interface ReceivedMail {
   subject: string;
   text: string;
   html: string;
+  /** The Message-ID header, as sent. */
+  messageId: string;
 }
 
 /** A real SMTP server in the test process: Arbiter sends over the wire, the test reads what arrived. */
@@ -19,7 +21,7 @@ export async function startSmtp(): Promise<{ url: string; inbox: ReceivedMail[];
       simpleParser(stream)
         .then((m) => {
           for (const rcpt of session.envelope.rcptTo) {
-            inbox.push({ to: rcpt.address, subject: m.subject ?? '', text: m.text ?? '', html: typeof m.html === 'string' ? m.html : '' });
+            inbox.push({ to: rcpt.address, subject: m.subject ?? '', text: m.text ?? '', html: typeof m.html === 'string' ? m.html : '', messageId: m.messageId ?? '' });
           }
           callback();
         })
