@@ -255,6 +255,29 @@ async function main(): Promise<number> {
       return r?.status === 200 && r.body.status === 'pending';
     };
 
+    /** One vote attempt: counted; lost (no answer or a 5xx: paused, to be sent again); or another answer to read. */
+    const tryVote = async (v: Ledger['votes'][number], via: 'api' | 'link', send: () => Promise<Reply>, counted: (r: Reply) => boolean): Promise<'counted' | 'lost' | Reply> => {
+      let r: Reply | null = null;
+      try {
+        r = await send();
+      } catch {
+        r = null;
+      }
+      if (r && counted(r)) {
+        v.counted = true;
+        v.via = via;
+        if (via === 'api') stats.apiVotes += 1;
+        else stats.linkVotes += 1;
+        return 'counted';
+      }
+      if (r === null || r.status >= 500) {
+        stats.voteRetries += 1;
+        await sleep(500 + Math.random() * 1000);
+        return 'lost';
+      }
+      return r;
+    };
+
     const apiVote = async (L: Ledger, v: Ledger['votes'][number], afterUncertain: boolean): Promise<void> => {
       const id = L.decisionId as string;
       const approvalId = await approvalIdOf(id, v.voter, afterUncertain ? 4 : 60);
@@ -270,22 +293,10 @@ async function main(): Promise<number> {
       let uncertain = afterUncertain;
       for (;;) {
         if (Date.now() > deadline) return anomaly(`${id}: ${v.voter}'s API vote ran out of time`);
-        let r: Reply | null = null;
-        try {
-          r = await request(`${api}/api/v1/approvals/${approvalId}/vote`, { key: keyOf[v.voter], body: { decision: v.choice, comment: 'soak (api)' } });
-        } catch {
-          r = null;
-        }
-        if (r?.status === 200) {
-          v.counted = true;
-          v.via = 'api';
-          stats.apiVotes += 1;
-          return;
-        }
-        if (r === null || r.status >= 500) {
+        const r = await tryVote(v, 'api', () => request(`${api}/api/v1/approvals/${approvalId}/vote`, { key: keyOf[v.voter], body: { decision: v.choice, comment: 'soak (api)' } }), (x) => x.status === 200);
+        if (r === 'counted') return;
+        if (r === 'lost') {
           uncertain = true;
-          stats.voteRetries += 1;
-          await sleep(500 + Math.random() * 1000);
           continue;
         }
         const code = r.body?.error?.code as string | undefined;
@@ -322,22 +333,10 @@ async function main(): Promise<number> {
       let uncertain = false;
       for (;;) {
         if (Date.now() > deadline) return anomaly(`${id}: ${v.voter}'s link vote ran out of time`);
-        let r: Reply | null = null;
-        try {
-          r = await request(mail.link, { form: { decision: v.choice, comment: 'soak (link)' } });
-        } catch {
-          r = null;
-        }
-        if (r?.status === 200 && /Your decision is recorded/.test(r.text)) {
-          v.counted = true;
-          v.via = 'link';
-          stats.linkVotes += 1;
-          return;
-        }
-        if (r === null || r.status >= 500) {
+        const r = await tryVote(v, 'link', () => request(mail.link as string, { form: { decision: v.choice, comment: 'soak (link)' } }), (x) => x.status === 200 && /Your decision is recorded/.test(x.text));
+        if (r === 'counted') return;
+        if (r === 'lost') {
           uncertain = true;
-          stats.voteRetries += 1;
-          await sleep(500 + Math.random() * 1000);
           continue;
         }
         if (uncertain && r.status === 410) {

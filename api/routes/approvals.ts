@@ -79,6 +79,7 @@ export function approvalsRouter(deps: ApiDeps): Router {
       403: { description: 'SELF_APPROVAL, NOT_AN_APPROVER, NOT_A_PERSON or USER_DISABLED' },
       404: { description: 'No such approval' },
       409: { description: 'NOT_PENDING or ALREADY_DECIDED' },
+      503: { description: 'APPROVAL_UNAVAILABLE: the approval is still starting (its workflow not yet running); send it again in a moment' },
     },
   }, async ({ res, params, body, principal }) => {
     const actor = await approvals.actorFor(principal);
