@@ -93,13 +93,6 @@ interface Pending {
 }
 
 const MAX_BATCH = 256;
-/**
- * Statements in flight per organization. One: each goes on its own pool connection, and two
- * sent together may reach PostgreSQL out of order; the later one then finds the head not yet
- * moved and falls back to the locking path. Measured on the HTTP bench: 1 in flight gave
- * 2,173 decisions/s, 4 in flight 643/s (the fallbacks). Batches still grow while one is out.
- */
-const MAX_IN_FLIGHT = 1;
 
 interface Head {
   seq: number;
@@ -119,19 +112,17 @@ interface Head {
  * - Rows that follow from the records alone (`appendRows`, the decision path): the
  *   records are chained from the head this process last wrote, and the batch goes as
  *   ONE statement that moves the head only if it is still where this process left it,
- *   committed on its own. Up to MAX_IN_FLIGHT such statements are in flight at once:
- *   the next waits in PostgreSQL on the head's row lock and commits right after the
- *   one before, so batches share fsyncs instead of taking turns. A statement that finds
- *   the head moved (another process wrote, or the batch before it failed) writes
- *   nothing, and its items go through the locking path.
+ *   committed on its own: one round trip and one fsync per batch, and the batch grows
+ *   while the one before is out. A statement that finds the head moved (another process
+ *   wrote) writes nothing, and its items go through the locking path. (Several such
+ *   statements in flight at once were measured slower: sent on separate connections,
+ *   they reach PostgreSQL out of order and the later ones fall back.)
  */
 export class AuditLog {
   private readonly queues = new Map<string, Pending[]>();
   private readonly flushing = new Set<string>();
   /** The head this process last committed, per organization; absent when unknown. */
   private readonly heads = new Map<string, Head>();
-  private readonly inFlight = new Map<string, Set<Promise<void>>>();
-  private readonly wakers = new Map<string, () => void>();
 
   constructor(
     private readonly ds: DataSource,
@@ -165,60 +156,21 @@ export class AuditLog {
         this.flushing.add(orgId);
         // Let the current tick's other appends join this batch.
         setImmediate(() => void this.drain(orgId));
-      } else {
-        // A drain waiting on its statements in flight takes this (and the tick's others) as the next batch.
-        const wake = this.wakers.get(orgId);
-        if (wake) {
-          this.wakers.delete(orgId);
-          setImmediate(wake);
-        }
       }
     });
   }
 
-  /** Resolves when a statement in flight answers or a new item is queued, whichever comes first. */
-  private waitForNews(orgId: string, flying: Set<Promise<void>>): Promise<unknown> {
-    return Promise.race([...flying, new Promise<void>((ok) => this.wakers.set(orgId, ok))]);
-  }
-
   private async drain(orgId: string): Promise<void> {
-    const flying = this.inFlight.get(orgId) ?? new Set<Promise<void>>();
-    this.inFlight.set(orgId, flying);
     try {
       for (;;) {
         const q = this.queues.get(orgId) ?? [];
-        if (q.length === 0) {
-          // A failed pipelined batch comes back to the queue: stay until every statement has answered.
-          if (flying.size === 0) break;
-          await this.waitForNews(orgId, flying);
-          this.wakers.delete(orgId);
-          continue;
-        }
+        if (q.length === 0) break;
         if (q[0].rows) {
-          if (flying.size >= MAX_IN_FLIGHT) {
-            await Promise.race(flying);
-            continue;
-          }
-          let head = this.heads.get(orgId);
-          if (!head) {
-            // Unknown after a failure or a locked batch: read it once nothing of ours is in flight.
-            if (flying.size > 0) {
-              await Promise.race(flying);
-              continue;
-            }
-            head = await this.readHead(orgId);
-          }
+          // Unknown after a failure or a locked batch: read it once.
+          const head = this.heads.get(orgId) ?? (await this.readHead(orgId));
           let n = 0;
           while (n < q.length && n < MAX_BATCH && q[n].rows) n += 1;
-          const batch = q.splice(0, n);
-          const sent = this.sendRows(orgId, head, batch);
-          flying.add(sent);
-          void sent.finally(() => flying.delete(sent));
-          continue;
-        }
-        // A writer that needs a transaction waits for the pipeline to empty, then takes the lock.
-        if (flying.size > 0) {
-          await Promise.allSettled([...flying]);
+          await this.sendRows(orgId, head, q.splice(0, n));
           continue;
         }
         let n = 0;
@@ -290,11 +242,11 @@ export class AuditLog {
     const writes = deferred.statements(params);
     if (rows.length > 0) writes.push(recordsInsert(rows, params));
     // The head moves only from where this process left it. If it moved (another process
-    // wrote, or the batch before this one failed), the division by zero aborts the whole
+    // wrote), the division by zero aborts the whole
     // statement: nothing of the batch is written, and its items take the locking path.
     const guard = `h AS (UPDATE audit_heads SET seq = $${params.push(seq)}, hash = $${params.push(prev)} WHERE "orgId" = $${params.push(orgId)} AND seq = $${params.push(head.seq)} AND hash = $${params.push(head.hash)} RETURNING 1)`;
     const sql = `WITH ${guard}${writes.map((w, i) => `, w${i} AS (${w})`).join('')} SELECT 1 / (SELECT count(*)::int FROM h) AS ok`;
-    // The next batch chains from here, sent before this one has answered.
+    // The next batch chains from here.
     this.heads.set(orgId, { seq, hash: prev });
     const headless = head.seq === 0;
     // The organization's first record: create its head (another process may race us to it).
