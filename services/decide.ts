@@ -160,13 +160,13 @@ export class DecideService {
         auditSeq: String(rec.seq),
         auditHash: rec.hash,
       });
-      // JSON columns go in as text; Postgres casts them to jsonb on insert.
+      // JSON columns take the value itself (see DeferredInserts).
       deferred.add('decisions', {
         id: row.id, orgId: row.orgId, actorId: row.actorId, actorType: row.actorType, capability: row.capability, runId: row.runId, sessionId: row.sessionId,
-        surface: row.surface, proposal: JSON.stringify(row.proposal), outcome: row.outcome, status: row.status, finalOutcome: row.finalOutcome, riskScore: row.riskScore,
-        reason: row.reason, verdict: JSON.stringify(row.verdict), workflowId: row.workflowId, approvalPlan: row.approvalPlan ? JSON.stringify(row.approvalPlan) : null,
+        surface: row.surface, proposal: row.proposal, outcome: row.outcome, status: row.status, finalOutcome: row.finalOutcome, riskScore: row.riskScore,
+        reason: row.reason, verdict: row.verdict, workflowId: row.workflowId, approvalPlan: row.approvalPlan,
         // Only a decision still waiting for people holds budget it may give back.
-        reservations: !finalNow && reserved.length ? JSON.stringify(reserved) : null,
+        reservations: !finalNow && reserved.length ? reserved : null,
         idempotencyKey: row.idempotencyKey, requestHash: row.requestHash, auditRef: row.auditRef, auditSeq: row.auditSeq, auditHash: row.auditHash, createdAt: row.createdAt,
       });
       if (!finalNow && row.approvalPlan) {
@@ -174,7 +174,7 @@ export class DecideService {
         const a = this.deps.records.newRow({ orgId, subjectType: 'decision', subjectId: id, workflowId: row.workflowId as string, plan: row.approvalPlan as unknown as ApprovalPlan, summary: summaryOf(row, proposal), at: row.createdAt });
         deferred.add('approvals', {
           id: a.id, orgId: a.orgId, subjectType: a.subjectType, subjectId: a.subjectId, workflowId: a.workflowId, proposerId: a.proposerId,
-          plan: JSON.stringify(a.plan), state: JSON.stringify(a.state), status: a.status, summary: JSON.stringify(a.summary), createdAt: a.createdAt, updatedAt: a.updatedAt,
+          plan: a.plan, state: a.state, status: a.status, summary: a.summary, createdAt: a.createdAt, updatedAt: a.updatedAt,
         });
       }
     };
