@@ -168,6 +168,8 @@ export class AuditLog {
   }
 
   private async drain(orgId: string): Promise<void> {
+    /** Answers the last committed rows batch; run once the next statement is on its way. */
+    let settle: (() => void) | null = null;
     try {
       for (;;) {
         const q = this.queues.get(orgId) ?? [];
@@ -177,9 +179,15 @@ export class AuditLog {
           const head = this.heads.get(orgId) ?? (await this.readHead(orgId));
           let n = 0;
           while (n < q.length && n < MAX_BATCH && q[n].rows) n += 1;
-          await this.sendRows(orgId, head, q.splice(0, n));
+          const sent = this.sendRows(orgId, head, q.splice(0, n));
+          // The next statement is on the wire before the batch before it is answered,
+          // so PostgreSQL works while this process writes those answers.
+          settle?.();
+          settle = await sent;
           continue;
         }
+        settle?.();
+        settle = null;
         let n = 0;
         while (n < q.length && n < MAX_BATCH && !q[n].rows) n += 1;
         const batch = q.splice(0, n);
@@ -203,6 +211,7 @@ export class AuditLog {
         }
       }
     } finally {
+      settle?.();
       this.flushing.delete(orgId);
       if ((this.queues.get(orgId)?.length ?? 0) > 0) {
         this.flushing.add(orgId);
@@ -218,10 +227,11 @@ export class AuditLog {
 
   /**
    * Chains the batch from `head` and sends it as one statement, committed on its own.
-   * Returns once it has answered; on success the items resolve, otherwise they go back
-   * to the front of the queue as ordinary transactional items.
+   * Returns once it has answered: on success, a function that resolves the items (the
+   * caller runs it when it suits); otherwise null, and the items went back to the front
+   * of the queue as ordinary transactional items (or were rejected).
    */
-  private sendRows(orgId: string, head: Head, batch: Pending[]): Promise<void> {
+  private sendRows(orgId: string, head: Head, batch: Pending[]): Promise<(() => void) | null> {
     const stop = this.metrics?.auditCommit.startTimer();
     const now = new Date().toISOString();
     let seq = head.seq;
@@ -245,7 +255,7 @@ export class AuditLog {
       }
     } catch (e) {
       batch.forEach((p) => p.reject(e));
-      return Promise.resolve();
+      return Promise.resolve(null);
     }
     const params: unknown[] = [];
     const writes = [...deferred.statements(params), ...records.statements(params)];
@@ -266,7 +276,7 @@ export class AuditLog {
         () => {
           stop?.();
           this.metrics?.auditBatch.observe(recordCount);
-          batch.forEach((p, i) => p.resolve(out[i]));
+          return () => batch.forEach((p, i) => p.resolve(out[i]));
         },
         () => {
           // Whatever failed, the head is no longer known; the items are retried under the lock, alone if need be.
@@ -275,6 +285,7 @@ export class AuditLog {
           const q = this.queues.get(orgId) ?? [];
           q.unshift(...batch.map((p) => ({ ...p, rows: undefined, write: rowsWriter(p.rows as RowsFn<unknown>) })));
           this.queues.set(orgId, q);
+          return null;
         },
       );
   }
