@@ -14,6 +14,11 @@ async function main(): Promise<void> {
   const core = await createCore(config, { appName: 'arbiter-api' });
   await core.store.listen();
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  // On Node 20, an AsyncLocalStorage once used turns promise hooks on for the whole process, and
+  // every promise and I/O callback of every request pays for them from then on. The connection's
+  // storage serves only withDeadline/withMetadata/withAbortSignal, which the API never calls
+  // (connect used it once, just now), so it is switched off again.
+  connection.callContextStorage.disable();
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const workflows = new WorkflowGateway(client, config.TEMPORAL_TASK_QUEUE);
   const services = buildAppServices(core, workflows);

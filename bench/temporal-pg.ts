@@ -307,6 +307,7 @@ async function ratePart(client: TemporalClient): Promise<string[]> {
       meter.begin();
       const arb = await drive(() => proposeNeedingApproval(api, seq++, ids), { concurrency: CONCURRENCY, seconds: SECONDS });
       const cpu = meter.end();
+      await sleep(500); // the API writes its "started" marks in batches, off the answer's path
       const after = Number((await pgQuery<{ n: number }>(api.dbUrl, `SELECT count(*)::int AS n FROM decisions WHERE "workflowStartedAt" IS NOT NULL`))[0].n);
       // Only proposals whose workflow started count: the API marks each one after Temporal accepted its start.
       rows.push({ round, kind: 'arbiter', phase: arb, cpu, started: Math.min(arb.ok, after - before) });

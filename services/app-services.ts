@@ -67,6 +67,7 @@ export function buildAppServices(core: Core, workflows: WorkflowGateway): AppSer
     simulator: new Simulator(core.ds, core.store),
     stop: async () => {
       clearInterval(sweep);
+      await approvals.settleMarks();
       await decisionEvents.close();
       return ruleStats.stop();
     },

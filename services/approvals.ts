@@ -72,9 +72,18 @@ export interface ApprovalStarter {
 }
 
 export class ApprovalService implements ApprovalStarter {
+  private readonly marks: StartedMarks;
+
   constructor(
     private readonly deps: { ds: DataSource; audit: AuditLog; workflows: WorkflowGateway; people: People; links: ApprovalLinks; records: ApprovalRecords; publicUrl: string; metrics?: Metrics },
-  ) {}
+  ) {
+    this.marks = new StartedMarks(deps.ds);
+  }
+
+  /** Waits until every "workflow started" mark taken so far is written (shutdown, tests). */
+  settleMarks(): Promise<void> {
+    return this.marks.settle();
+  }
 
   async get(orgId: string, id: string): Promise<Approval> {
     const a = await this.deps.ds.getRepository(Approval).findOne({ where: { orgId, id } });
@@ -114,15 +123,9 @@ export class ApprovalService implements ApprovalStarter {
     }
     this.deps.metrics?.workflowStarts.inc({ kind: 'approval', result: 'started' });
     row.workflowStartedAt = new Date();
-    // Best effort: the workflow runs either way. If this mark is lost, the sweep starts it again,
-    // which is a no-op by workflow id, and marks it then. Failing here must not close a running approval.
-    // It waits for no fsync of its own (synchronous_commit off for this one transaction): a mark lost in a crash costs one idempotent restart.
-    await this.deps.ds
-      .transaction(async (em) => {
-        await em.query('SET LOCAL synchronous_commit = off');
-        await em.query('UPDATE decisions SET "workflowStartedAt" = $3 WHERE id = $1 AND "orgId" = $2', [row.id, row.orgId, row.workflowStartedAt]);
-      })
-      .catch(() => undefined);
+    // Best effort, off the answer's path: the workflow runs either way. If this mark is lost, the
+    // sweep starts it again, which is a no-op by workflow id, and marks it then.
+    this.marks.add(row.id, row.orgId, row.workflowStartedAt);
   }
 
   /**
@@ -301,5 +304,43 @@ export class ApprovalService implements ApprovalStarter {
       this.deps.links.issue(em, { orgId: approval.orgId, decisionId: approval.subjectId, approvalId: approval.id, workflowId: approval.workflowId, approverId: person.id, tier: state.tier, ttlSeconds }),
     );
     return `${this.deps.publicUrl}/approve/${encodeURIComponent(token)}`;
+  }
+}
+
+/**
+ * The "workflow started" marks, written in batches: one statement for all the marks taken
+ * while the one before was out, waiting for no fsync (synchronous_commit off for that one
+ * transaction). A mark lost in a crash costs one idempotent restart by the sweep, and a
+ * failed write is dropped for the same reason: it must never fail a running approval.
+ */
+class StartedMarks {
+  private pending: { id: string; orgId: string; at: Date }[] = [];
+  private flushing: Promise<void> | null = null;
+
+  constructor(private readonly ds: DataSource) {}
+
+  add(id: string, orgId: string, at: Date): void {
+    this.pending.push({ id, orgId, at });
+    this.flushing ??= new Promise<void>((r) => setImmediate(r)).then(() => this.flush());
+  }
+
+  async settle(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, 500);
+      await this.ds
+        .transaction(async (em) => {
+          await em.query('SET LOCAL synchronous_commit = off');
+          await em.query(
+            `UPDATE decisions d SET "workflowStartedAt" = m.at FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS m(id, org, at) WHERE d.id = m.id AND d."orgId" = m.org`,
+            [batch.map((m) => m.id), batch.map((m) => m.orgId), batch.map((m) => m.at.toISOString())],
+          );
+        })
+        .catch(() => undefined);
+    }
+    this.flushing = null;
   }
 }

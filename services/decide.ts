@@ -1,4 +1,3 @@
-import { IsNull } from 'typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ApprovalPlan } from '../engine/approval';
 import { evaluate } from '../engine/evaluate';
@@ -266,7 +265,8 @@ export class DecideService {
    * tier 2: its admins. ESCALATE starts at tier 2.
    */
   async planApproval(orgId: string, proposal: Proposal, verdict: Verdict, surface: ProposeOptions['surface'] = 'aegis'): Promise<ApprovalPlan> {
-    const users = await this.deps.ds.getRepository(User).find({ where: { orgId, disabledAt: IsNull() } });
+    // Only what a plan needs, without entity hydration: this runs for every proposal that waits for people.
+    const users = (await this.deps.ds.query('SELECT id, email, roles FROM users WHERE "orgId" = $1 AND "disabledAt" IS NULL ORDER BY "createdAt", id', [orgId])) as Pick<User, 'id' | 'email' | 'roles'>[];
     const named = verdict.approval?.approvers ?? [];
     const resolve = (ref: string) => users.find((u) => u.id === ref || u.email.toLowerCase() === ref.toLowerCase())?.id;
     const tier1 = named.length ? named.map(resolve).filter((x): x is string => !!x) : users.filter((u) => u.roles.includes('approver')).map((u) => u.id);
