@@ -30,7 +30,7 @@ describe('a delivery is sent by one attempt at a time', { timeout: 60_000 }, () 
     let release!: () => void;
     const held = new Promise<void>((ok) => (release = ok));
     let calls = 0;
-    const slow: Mailer = { transport: 'smtp', send: async (m) => { calls += 1; if (calls === 1) await held; return real.send(m); } };
+    const slow: Mailer = { transport: 'smtp', send: async (m, o) => { calls += 1; if (calls === 1) await held; return real.send(m, o); } };
     const notifier = new Notifier(s.core.ds, slow, null);
     const key = { approvalId: 'apr_lease_test', tier: 1, step: 'request', recipient: 'usr_lease' };
     const mail = () => Promise.resolve({ subject: 'Approval needed: lease test', text: 'please decide', html: '<p>please decide</p>' });
@@ -54,7 +54,7 @@ describe('a delivery is sent by one attempt at a time', { timeout: 60_000 }, () 
   it('an attempt whose send failed gives the lease back at once: the retry sends', async () => {
     const real = createMailer({ smtpUrl: smtp.url, from: 'arbiter@example.com' });
     let calls = 0;
-    const flaky: Mailer = { transport: 'smtp', send: async (m) => { calls += 1; if (calls === 1) throw new Error('421 try again later'); return real.send(m); } };
+    const flaky: Mailer = { transport: 'smtp', send: async (m, o) => { calls += 1; if (calls === 1) throw new Error('421 try again later'); return real.send(m, o); } };
     const notifier = new Notifier(s.core.ds, flaky, null);
     const key = { approvalId: 'apr_lease_test_2', tier: 1, step: 'request', recipient: 'usr_lease' };
     const mail = () => Promise.resolve({ subject: 'Approval needed: lease test 2', text: 'x', html: '<p>x</p>' });

@@ -10,19 +10,46 @@ export interface ReceivedMail {
   messageId: string;
 }
 
+export interface SmtpOptions {
+  /**
+   * Runs once a message has arrived whole (its end-of-data dot read), before the server
+   * answers it. A throw refuses the message with the error's `responseCode` (default 450),
+   * and it is not put in the inbox.
+   */
+  beforeAccept?: (m: ReceivedMail) => Promise<void>;
+  /** Runs at each RCPT TO, before the server answers it (so before DATA). */
+  onRcpt?: (address: string) => Promise<void>;
+}
+
 /** A real SMTP server in the test process: Arbiter sends over the wire, the test reads what arrived. */
-export async function startSmtp(): Promise<{ url: string; inbox: ReceivedMail[]; waitFor: (pred: (m: ReceivedMail) => boolean, timeoutMs?: number) => Promise<ReceivedMail>; close: () => Promise<void> }> {
+export async function startSmtp(opts: SmtpOptions = {}): Promise<{
+  url: string;
+  inbox: ReceivedMail[];
+  /** Messages whose sender went away before the end-of-data dot: discarded, never in the inbox; `bytes` of it had arrived. */
+  aborted: { bytes: number }[];
+  waitFor: (pred: (m: ReceivedMail) => boolean, timeoutMs?: number) => Promise<ReceivedMail>;
+  close: () => Promise<void>;
+}> {
   const inbox: ReceivedMail[] = [];
+  const aborted: { bytes: number }[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      if (!opts.onRcpt) return callback();
+      opts.onRcpt(address.address).then(() => callback(), (e: Error) => callback(e));
+    },
     onData(stream, session, callback) {
+      let bytes = 0;
+      stream.on('data', (c: Buffer) => (bytes += c.length));
+      // smtp-server destroys the message stream with this error when the client goes away mid-DATA.
+      stream.once('error', () => aborted.push({ bytes }));
       simpleParser(stream)
-        .then((m) => {
-          for (const rcpt of session.envelope.rcptTo) {
-            inbox.push({ to: rcpt.address, subject: m.subject ?? '', text: m.text ?? '', html: typeof m.html === 'string' ? m.html : '', messageId: m.messageId ?? '' });
-          }
+        .then(async (m) => {
+          const got = session.envelope.rcptTo.map((rcpt) => ({ to: rcpt.address, subject: m.subject ?? '', text: m.text ?? '', html: typeof m.html === 'string' ? m.html : '', messageId: m.messageId ?? '' }));
+          if (opts.beforeAccept) for (const g of got) await opts.beforeAccept(g);
+          inbox.push(...got);
           callback();
         })
         .catch((e: Error) => callback(e));
@@ -33,6 +60,7 @@ export async function startSmtp(): Promise<{ url: string; inbox: ReceivedMail[];
   return {
     url: `smtp://127.0.0.1:${port}`,
     inbox,
+    aborted,
     async waitFor(pred, timeoutMs = 15_000) {
       const until = Date.now() + timeoutMs;
       for (;;) {
