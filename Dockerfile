@@ -13,4 +13,5 @@ COPY . .
 EXPOSE 8080
 USER node
 # api/main.ts migrates and serves; worker/main.ts runs workflows and activities.
-CMD ["sh", "-c", "if [ \"$ARBITER_ROLE\" = worker ]; then exec node --import tsx worker/main.ts; else exec node --import tsx api/main.ts; fi"]
+# The API's node options are those of scripts/node-args.mjs (a larger young generation).
+CMD ["sh", "-c", "if [ \"$ARBITER_ROLE\" = worker ]; then exec node --import tsx worker/main.ts; else exec node --max-semi-space-size=32 --import tsx api/main.ts; fi"]

@@ -15,6 +15,7 @@ import { spawnServer, stop } from './http';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- a plain .mjs script shared with npm start
 import { ensureTemporalCli } from '../scripts/temporal.mjs';
+import { API_NODE_ARGS } from '../scripts/node-args.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 /** Proposals measured (after the warm-up). */
@@ -203,7 +204,7 @@ export async function latencyRows(): Promise<string[]> {
     // Small pools: enough for 4 lanes, and kind to a PostgreSQL other work shares.
     const shared = { DATABASE_POOL_SIZE: '8', DATABASE_URL: db, TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`, TEMPORAL_TASK_QUEUE: taskQueue, PUBLIC_URL: base, SMTP_URL: inbox.url };
     // The API migrates and bootstraps; the worker starts after it, as `npm start` does.
-    children.push(await spawnServer(['--import', 'tsx', 'api/main.ts'], { ...shared, PORT: String(port), HOST: '127.0.0.1', ARBITER_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn', PROPOSE_RATE_LIMIT_PER_MINUTE: '0', ARBITER_ROLE: 'api' }, `${base}/healthz`));
+    children.push(await spawnServer([...API_NODE_ARGS, '--import', 'tsx', 'api/main.ts'], { ...shared, PORT: String(port), HOST: '127.0.0.1', ARBITER_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn', PROPOSE_RATE_LIMIT_PER_MINUTE: '0', ARBITER_ROLE: 'api' }, `${base}/healthz`));
     const failures = { n: 0 };
     await spawnWorker({ ...shared, ARBITER_ROLE: 'worker', LOG_LEVEL: 'info' }, children, failures);
 

@@ -18,6 +18,7 @@ import { agentLayer, floorsLayer, l6Layer, principlesLayer } from '../engine/war
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- a plain .mjs script shared with npm start
 import { ensureTemporalCli } from '../scripts/temporal.mjs';
+import { API_NODE_ARGS } from '../scripts/node-args.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 /** `evaluator`, `http` or `latency` runs one part only; the ratios in a report come from a full run. */
@@ -129,7 +130,7 @@ async function httpBench(): Promise<string[]> {
     const cli = (ensureTemporalCli as (o: { quiet: boolean }) => string)({ quiet: true });
     const temporal = spawn(cli, ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(temporalPort), '--log-level', 'error'], { stdio: 'ignore' });
     children.push(temporal);
-    const api = await spawnServer([...(process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'api/main.ts'], { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db, TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`, ARBITER_ADMIN_KEY: key, LOG_LEVEL: 'warn', PROPOSE_RATE_LIMIT_PER_MINUTE: '0', ARBITER_ROLE: 'api' }, `http://127.0.0.1:${port}/healthz`);
+    const api = await spawnServer([...API_NODE_ARGS, ...(process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'api/main.ts'], { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db, TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`, ARBITER_ADMIN_KEY: key, LOG_LEVEL: 'warn', PROPOSE_RATE_LIMIT_PER_MINUTE: '0', ARBITER_ROLE: 'api' }, `http://127.0.0.1:${port}/healthz`);
     children.push(api);
     const body = JSON.stringify({ actor: { id: 'bench-agent', type: 'ai-agent' }, action: { capability: 'database.query', parameters: { query: 'SELECT 1' } }, context: { session_id: 's1', metadata: { environment: 'development' } } });
     const arbiter = await measured(`http://127.0.0.1:${port}/api/v1/governance/propose`, body, { 'x-api-key': key }, api.pid, connections, seconds);

@@ -24,6 +24,7 @@ import { Client as TemporalClient, Connection, WorkflowIdReusePolicy } from '@te
 import { Client as PgClient } from 'pg';
 import { dropDatabase } from '../entities/data-source';
 import { spawnServer, stop } from './http';
+import { API_NODE_ARGS } from '../scripts/node-args.mjs';
 
 const ADDRESS = process.env.TEMPORAL_PG_ADDRESS ?? '127.0.0.1:7243';
 const NAMESPACE = process.env.TEMPORAL_NAMESPACE ?? 'default';
@@ -193,7 +194,7 @@ async function startApi(tag: string): Promise<Api> {
   const taskQueue = `bench-pg-${tag}-${process.pid}`;
   // Outbox mail (no SMTP_URL): the bench measures Temporal and Arbiter, not an SMTP server.
   const env = { DATABASE_URL: dbUrl, TEMPORAL_ADDRESS: ADDRESS, TEMPORAL_NAMESPACE: NAMESPACE, TEMPORAL_TASK_QUEUE: taskQueue, PUBLIC_URL: url, ARBITER_ADMIN_KEY: ADMIN_KEY, PROPOSE_RATE_LIMIT_PER_MINUTE: '0', APPROVAL_TIER1_TIMEOUT_SECONDS: '3600', PENDING_SWEEP_SECONDS: '3600' };
-  const proc = await spawnServer(['--import', 'tsx', 'api/main.ts'], { ...env, ARBITER_ROLE: 'api', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, `${url}/readyz`);
+  const proc = await spawnServer([...API_NODE_ARGS, '--import', 'tsx', 'api/main.ts'], { ...env, ARBITER_ROLE: 'api', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, `${url}/readyz`);
   children.add(proc);
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(url + path, { method, headers: { 'X-API-Key': ADMIN_KEY, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });

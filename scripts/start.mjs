@@ -7,6 +7,7 @@ import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureTemporalCli } from './temporal.mjs';
+import { API_NODE_ARGS } from './node-args.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const children = [];
@@ -66,7 +67,7 @@ async function main() {
     env.TEMPORAL_ADDRESS = `127.0.0.1:${port}`;
   }
   const tsx = ['--import', 'tsx'];
-  run('api', process.execPath, [...tsx, 'api/main.ts'], { ...env, ARBITER_ROLE: 'api' });
+  run('api', process.execPath, [...API_NODE_ARGS, ...tsx, 'api/main.ts'], { ...env, ARBITER_ROLE: 'api' });
   const port = Number(process.env.PORT || 8080);
   await waitFor('the API', async () => {
     try { return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok; } catch { return false; }
