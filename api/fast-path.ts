@@ -54,14 +54,14 @@ export class FastRoutes {
           req.destroy();
           return;
         }
-        let body: unknown;
+        let parsed: { body: unknown; escapeFree: boolean };
         try {
-          body = parseJson(raw as Buffer);
+          parsed = parseJson(raw as Buffer);
         } catch (e) {
           fail(e);
           return;
         }
-        hit.serve({ headers: req.headers, params: {}, query: {}, body }, lite).catch(fail);
+        hit.serve({ headers: req.headers, params: {}, query: {}, body: parsed.body, bodyEscapeFree: parsed.escapeFree }, lite).catch(fail);
       });
     };
   }
@@ -87,15 +87,18 @@ function readBody(req: IncomingMessage, done: (err: Error | null, body?: Buffer)
   req.once('error', (e) => done(e));
 }
 
-/** JSON as Express's parser reads it: empty is `{}`, only an object or array at the top, a BOM dropped. */
-function parseJson(raw: Buffer): unknown {
-  if (raw.length === 0) return {};
+/**
+ * JSON as Express's parser reads it: empty is `{}`, only an object or array at the top, a BOM
+ * dropped. Also says whether the text held no `\u` escape (see `LiteRequest.bodyEscapeFree`).
+ */
+function parseJson(raw: Buffer): { body: unknown; escapeFree: boolean } {
+  if (raw.length === 0) return { body: {}, escapeFree: true };
   let text = raw.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const first = /^[ \t\n\r]*(.)/.exec(text)?.[1];
   if (first !== '{' && first !== '[') throw malformed('Unexpected token');
   try {
-    return JSON.parse(text);
+    return { body: JSON.parse(text), escapeFree: !text.includes('\\u') };
   } catch (e) {
     throw malformed((e as Error).message);
   }

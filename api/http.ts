@@ -57,6 +57,12 @@ export interface LiteRequest {
   params: Record<string, string>;
   query: unknown;
   body: unknown;
+  /**
+   * Set by the lean front when the raw JSON held no `\u` escape: JSON forbids raw control
+   * characters in strings and UTF-8 decoding turns an encoded surrogate into U+FFFD, so such a
+   * body cannot hold U+0000 or a lone surrogate, and the walk that looks for them is skipped.
+   */
+  bodyEscapeFree?: boolean;
 }
 
 /** What a handler may use of the response: Express's own methods, or the lean front's copies of them. */
@@ -92,7 +98,7 @@ export function route<B extends ZodType | undefined = undefined, Q extends ZodTy
     // Text PostgreSQL cannot store (U+0000, a lone surrogate) is refused at the edge, named, before it reaches a query or a hash.
     rejectUnstorable(req.params, 'path');
     rejectUnstorable(req.query, 'query');
-    if (spec.body) rejectUnstorable(req.body, 'body');
+    if (spec.body && !req.bodyEscapeFree) rejectUnstorable(req.body, 'body');
     const body = spec.body ? parse(spec.body, req.body ?? {}, 'body') : undefined;
     const query = spec.query ? parse(spec.query, req.query, 'query') : undefined;
     // Express's Request and Response are supersets of the lite ones; fast routes' handlers use only the lite parts.

@@ -77,6 +77,8 @@ describe('the lean front answers the hot routes exactly as Express does', { time
     { label: 'no key (401)', path: '/api/v1/governance/propose', body: JSON.stringify(proposal()), status: 401, sameBytes: true },
     { label: 'a wrong key (401)', path: '/api/v1/governance/propose', body: JSON.stringify(proposal()), headers: { 'x-api-key': 'arb_nope_0000000000000000000000' }, status: 401, sameBytes: true },
     { label: 'NUL in a value (400)', path: '/api/v1/governance/propose', body: JSON.stringify(proposal({ actor: { id: 'a\u0000b', type: 'ai-agent' } })), headers: key, status: 400, sameBytes: true },
+    { label: 'a lone surrogate in a nested key (400)', path: '/api/v1/governance/propose', body: JSON.stringify(proposal({ action: { capability: 'database.query', parameters: { 'k\ud800': 1 } } })), headers: key, status: 400, sameBytes: true },
+    { label: 'an escaped character that is storable (200)', path: '/api/v1/governance/propose', body: JSON.stringify(proposal({ actor: { id: 'agent-escape', type: 'ai-agent' }, action: { capability: 'database.query', parameters: { note: 'tab\there \u00e9' } } })).replace('\u00e9', '\\u00e9'), headers: key, status: 200 },
     { label: 'a bad Idempotency-Key', path: '/api/v1/governance/propose', body: JSON.stringify(proposal()), headers: { ...key, 'idempotency-key': 'x'.repeat(201) }, status: 400, sameBytes: true },
     { label: 'WARDN /govern', path: '/govern', body: JSON.stringify({ agent_id: 'agent-fast', action_type: 'db.read', target_service: 'orders', environment: 'development' }), headers: key, status: 200 },
     { label: 'WARDN /govern without its action type', path: '/govern', body: JSON.stringify({ agent_id: 'agent-fast' }), headers: key, status: 400, sameBytes: true },
