@@ -35,19 +35,21 @@ export interface SealedRecord {
 
 /** The hashed content of a record: everything but the hash itself and the dedupe key. */
 export function recordHash(prevHash: string, r: Omit<SealedRecord, 'hash' | 'prevHash'>): string {
-  const body = canonicalJson({
-    orgId: r.orgId,
-    seq: r.seq,
-    id: r.id,
-    at: r.at,
-    actorType: r.actorType,
-    actorId: r.actorId,
-    entityType: r.entityType,
-    entityId: r.entityId,
-    action: r.action,
-    data: r.data,
-  });
-  return sha256(prevHash + body);
+  return sha256(prevHash + recordBody(r));
+}
+
+/**
+ * The canonical JSON of a record's hashed fields: `canonicalJson` of them, written out with the
+ * keys in its (sorted) order, since they are always the same ten. A field that is not there
+ * (never, for a sealed record) takes the generic path, which leaves it out.
+ */
+function recordBody(r: Omit<SealedRecord, 'hash' | 'prevHash'>): string {
+  const { action, actorId, actorType, at, data, entityId, entityType, id, orgId, seq } = r;
+  if (action === undefined || actorId === undefined || actorType === undefined || at === undefined || data === undefined || entityId === undefined || entityType === undefined || id === undefined || orgId === undefined || seq === undefined) {
+    return canonicalJson({ orgId, seq, id, at, actorType, actorId, entityType, entityId, action, data });
+  }
+  const q = JSON.stringify;
+  return `{"action":${q(action)},"actorId":${q(actorId)},"actorType":${q(actorType)},"at":${q(at)},"data":${canonicalJson(data)},"entityId":${q(entityId)},"entityType":${q(entityType)},"id":${q(id)},"orgId":${q(orgId)},"seq":${q(seq)}}`;
 }
 
 /**
