@@ -415,7 +415,9 @@ export class AuditLog {
     const [head] = (await this.ds.query('SELECT seq, hash FROM audit_heads WHERE "orgId" = $1', [orgId])) as { seq: string; hash: string }[];
     const headSeq = Number(head?.seq ?? 0);
     const walk = new ChainWalk({ seq: 1, prevHash: GENESIS_HASH });
-    for await (const page of this.records(orgId)) {
+    // Up to the head read above: records committed while the walk runs are later appends, not a
+    // broken tail (a head and its records commit together). Without a head, every record.
+    for await (const page of this.records(orgId, 1, head ? headSeq : undefined)) {
       for (const r of page) {
         const broken = walk.next(r);
         if (broken) return { ok: false, checked: walk.checked, headSeq, firstBrokenSeq: broken.seq, problem: broken.problem };
@@ -423,6 +425,11 @@ export class AuditLog {
     }
     if (head && (headSeq !== walk.checked || head.hash !== walk.lastHash)) {
       return { ok: false, checked: walk.checked, headSeq, firstBrokenSeq: walk.checked + 1, problem: 'records after the last intact one were removed' };
+    }
+    if (head) {
+      // Records past the head as it is now (head and count read in one snapshot) were never appended through it.
+      const [now] = (await this.ds.query('SELECT h.seq, (SELECT count(*)::int FROM audit_records r WHERE r."orgId" = h."orgId" AND r.seq > h.seq) AS beyond FROM audit_heads h WHERE h."orgId" = $1', [orgId])) as { seq: string; beyond: number }[];
+      if (now && now.beyond > 0) return { ok: false, checked: walk.checked, headSeq, firstBrokenSeq: Number(now.seq) + 1, problem: 'records past the chain head' };
     }
     return { ok: true, checked: walk.checked, headSeq, firstBrokenSeq: null, problem: null };
   }

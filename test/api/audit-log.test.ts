@@ -50,6 +50,34 @@ describe('audit chain: group commit, gapless seq across writers, verification', 
     assert.equal(tail.firstBrokenSeq, 77);
   });
 
+  it('verifies while appends keep committing: a growing chain is not a broken one', async () => {
+    await Promise.all(Array.from({ length: 3000 }, (_, i) => a.audit.append('org_busy', [entry(i)])));
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 0; writing; i++) await Promise.all([a.audit.append('org_busy', [entry(i)]), b.audit.append('org_busy', [entry(i)])]);
+    })();
+    const answers = [];
+    for (let i = 0; i < 15; i++) answers.push(await a.audit.verify('org_busy'));
+    writing = false;
+    await writer;
+    const after = await a.audit.verify('org_busy');
+    assert.ok(after.headSeq > answers[0].headSeq, 'appends were committed while it verified');
+    assert.deepEqual(answers.filter((v) => !v.ok), [], 'every verify during the appends said ok');
+    assert.equal(after.ok, true);
+  });
+
+  it('flags a record past the chain head', async () => {
+    const v = await a.audit.verify('org_busy');
+    await a.ds.query(
+      `INSERT INTO audit_records ("orgId", seq, id, at, "actorType", "actorId", "entityType", "entityId", action, data, "prevHash", hash) VALUES ('org_busy', $1, 'aud_forged', now(), 'system', 'x', 'thing', 't', 'touch', '{}', $2, $2)`,
+      [v.headSeq + 1, '0'.repeat(64)],
+    );
+    const forged = await a.audit.verify('org_busy');
+    assert.deepEqual({ ok: forged.ok, firstBrokenSeq: forged.firstBrokenSeq, problem: forged.problem }, { ok: false, firstBrokenSeq: v.headSeq + 1, problem: 'records past the chain head' });
+    await a.ds.query(`DELETE FROM audit_records WHERE id = 'aud_forged'`);
+    assert.equal((await a.audit.verify('org_busy')).ok, true);
+  });
+
   it('a failing write rolls back its own record only, not its neighbours', async () => {
     const good = a.audit.append('org_two', [entry(1)]);
     const bad = a.audit.append('org_two', [entry(2)], async (em) => {
