@@ -22,6 +22,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Client as TemporalClient, Connection, WorkflowIdReusePolicy } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
+import { loadConfig } from '../config';
 import { dropDatabase } from '../entities/data-source';
 import { spawnServer, stop } from './http';
 import { API_NODE_ARGS } from '../scripts/node-args.mjs';
@@ -361,15 +362,8 @@ async function openPart(): Promise<string[]> {
   const api = await startApi('open');
   const worker = await spawnWorker({ ...api.env, ARBITER_ROLE: 'worker', DATABASE_POOL_SIZE: '10' });
   const pid = worker.pid as number;
-  const heapLimitMiB = Number(
-    (await new Promise<string>((ok) => {
-      const c = spawn(process.execPath, ['-e', 'process.stdout.write(String(require("v8").getHeapStatistics().heap_size_limit / 1048576))'], { env: process.env, stdio: ['ignore', 'pipe', 'ignore'] });
-      let s = '';
-      c.stdout.on('data', (b: Buffer) => (s += b.toString()));
-      c.on('exit', () => ok(s));
-    })) || 0,
-  );
-  const cacheDefault = Math.max(Math.floor((Math.max(heapLimitMiB - 200, 0) * 600) / 1024), 10);
+  // The worker's workflow cache, as worker/build.ts sets it from the same environment.
+  const cacheSize = loadConfig({ ...process.env, ...api.env }).WORKER_MAX_CACHED_WORKFLOWS;
   const samples: { t: number; rss: number; phase: string }[] = [];
   let phase = 'idle';
   const t0 = Date.now();
@@ -468,7 +462,7 @@ async function openPart(): Promise<string[]> {
     out.push(`| after all ended | ${fmt(afterRss)} MiB |`);
     out.push(`| peak overall | ${fmt(peak)} MiB |`);
     out.push('');
-    out.push(`The worker sets no \`maxCachedWorkflows\` (worker/build.ts), so the SDK's default applies: max(10, (heap limit MiB − 200) × 600 / 1024) with the reused V8 context; this box's Node heap limit is ${fmt(heapLimitMiB)} MiB, so the cache holds ${fmt(cacheDefault)} workflows. Workflows beyond it are evicted and replayed from history on their next task (a vote, a timer).`);
+    out.push(`The worker caches at most ${fmt(cacheSize)} workflows (\`WORKER_MAX_CACHED_WORKFLOWS\`, worker/build.ts); workflows beyond it are evicted and replayed from history on their next task (a vote, a timer), so its memory follows the cache, not the number of approvals open.`);
     out.push('');
     const series = samples.filter((_, i) => i % 20 === 0).map((s) => `${fmt(s.t / 1000)} s ${s.phase} ${fmt(s.rss)}`);
     say(`RSS series (every 10 s): ${series.join('; ')}`);
