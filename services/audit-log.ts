@@ -177,10 +177,17 @@ export class AuditLog {
         const q = this.queues.get(orgId) ?? [];
         if (q.length === 0) break;
         if (q[0].rows) {
-          // Unknown after a failure or a locked batch: read it once.
-          const head = this.heads.get(orgId) ?? (await this.readHead(orgId));
           let n = 0;
           while (n < q.length && n < MAX_BATCH && q[n].rows) n += 1;
+          // Unknown after a failure or a locked batch: read it once. If it cannot be read (the
+          // database is away), these items fail now, closed, rather than wait in a retry loop.
+          let head: Head;
+          try {
+            head = this.heads.get(orgId) ?? (await this.readHead(orgId));
+          } catch (e) {
+            q.splice(0, n).forEach((p) => p.reject(e));
+            continue;
+          }
           const sent = this.sendRows(orgId, head, q.splice(0, n));
           // The next statement is on the wire before the batch before it is answered,
           // so PostgreSQL works while this process writes those answers.

@@ -78,6 +78,32 @@ describe('audit chain: group commit, gapless seq across writers, verification', 
     assert.equal((await a.audit.verify('org_busy')).ok, true);
   });
 
+  it('with the database away, a decision append fails at once (closed) instead of waiting, and works again after', async () => {
+    await a.audit.appendRows('org_away', [entry(0)], () => null);
+    const dbName = new URL(url).pathname.slice(1);
+    const { Client } = await import('pg');
+    const admin = new Client({ connectionString: url.replace(/\/[^/]+$/, '/postgres') });
+    await admin.connect();
+    try {
+      await admin.query(`ALTER DATABASE "${dbName}" ALLOW_CONNECTIONS false`);
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [dbName]);
+      for (let i = 1; i <= 3; i++) {
+        // The first finds the statement failing; the next ones find the chain head unknown and unreadable.
+        const answer = await Promise.race([
+          a.audit.appendRows('org_away', [entry(i)], () => null).then(() => 'committed', () => 'rejected'),
+          new Promise((ok) => setTimeout(() => ok('still waiting after 5 s'), 5000)),
+        ]);
+        assert.equal(answer, 'rejected', `append ${i}`);
+      }
+    } finally {
+      await admin.query(`ALTER DATABASE "${dbName}" ALLOW_CONNECTIONS true`);
+      await admin.end();
+    }
+    const back = await a.audit.appendRows('org_away', [entry(9)], () => null);
+    assert.equal(back.sealed[0].seq, 2, 'nothing was written while it was away');
+    assert.equal((await a.audit.verify('org_away')).ok, true);
+  });
+
   it('a failing write rolls back its own record only, not its neighbours', async () => {
     const good = a.audit.append('org_two', [entry(1)]);
     const bad = a.audit.append('org_two', [entry(2)], async (em) => {
