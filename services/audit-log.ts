@@ -510,7 +510,17 @@ interface PgPool {
   query(sql: string, params: unknown[]): Promise<unknown>;
 }
 
+/** Names by statement text: a handful of shapes, named once each rather than hashed per batch. */
+const statementNames = new Map<string, string>();
+
 /** A prepared statement's name, from its text: the same text, the same name on every connection. */
 function statementName(sql: string): string {
-  return `arbiter_gc_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = `arbiter_gc_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+    // Bounded: a table's column set is fixed per writer, so texts repeat; guard against the unforeseen.
+    if (statementNames.size > 1000) statementNames.clear();
+    statementNames.set(sql, name);
+  }
+  return name;
 }
