@@ -134,6 +134,8 @@ export class ApprovalService implements ApprovalStarter {
    * not raced). Starting is idempotent by workflow id. Returns how many it resumed.
    */
   async resumeUnstarted(graceMs = 30_000, limit = 100): Promise<number> {
+    // Marks still in flight would make their decisions look unstarted: write them first.
+    await this.marks.settle();
     const rows = await this.deps.ds
       .getRepository(Decision)
       .createQueryBuilder('d')
@@ -151,6 +153,8 @@ export class ApprovalService implements ApprovalStarter {
         // Temporal is unreachable: the next sweep tries again; the decision stays pending, never ALLOW.
       }
     }
+    // Its own marks land before it answers, so a sweep right after it does not resume them again.
+    await this.marks.settle();
     return resumed;
   }
 
