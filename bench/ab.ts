@@ -2,7 +2,7 @@
 // in two or more arms that differ only in their node options, in alternated rounds (so drift on
 // a shared box hits every arm), each on a fresh database, with the HTTP bench's load (autocannon,
 // 32 connections, the same body). Prints each round and the medians of requests/s and API CPU
-// per request. Single HTTP runs move by ±20% on a 2-core box; alternated medians do not.
+// per request, and PostgreSQL's CPU per request. Single HTTP runs move by ±20% on a 2-core box; alternated medians do not.
 //
 // AB_ARMS: a JSON object of arm name → node options, e.g. the promise-hooks A/B of issue 12:
 //   AB_ARMS='{"hooks-on":["--import","data:text/javascript,import{AsyncLocalStorage as A}from\"node:async_hooks\";new A().enterWith(1)"],"now":[]}'
@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dropDatabase, ensureDatabase } from '../entities/data-source';
-import { cpuSeconds, load, spawnServer, stop } from './http';
+import { cpuSeconds, load, postgresCpuSeconds, spawnServer, stop } from './http';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- a plain .mjs script shared with npm start
 import { ensureTemporalCli } from '../scripts/temporal.mjs';
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const cli = (ensureTemporalCli as (o: { quiet: boolean }) => string)({ quiet: true });
   const temporal = spawn(cli, ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(temporalPort), '--log-level', 'error'], { stdio: 'ignore' });
   const body = JSON.stringify({ actor: { id: 'bench-agent', type: 'ai-agent' }, action: { capability: 'database.query', parameters: { query: 'SELECT 1' } }, context: { session_id: 's1', metadata: { environment: 'development' } } });
-  const results: Record<string, { rps: number[]; cpu: number[] }> = {};
+  const results: Record<string, { rps: number[]; cpu: number[]; pg: number[] }> = {};
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const [name, args] of Object.entries(arms)) {
@@ -38,11 +38,14 @@ async function main(): Promise<void> {
         try {
           await load(url, { body, headers: { 'x-api-key': key }, connections: 32, seconds: 2 });
           const c0 = cpuSeconds(api.pid) ?? 0;
+          const p0 = postgresCpuSeconds() ?? 0;
           const r = await load(url, { body, headers: { 'x-api-key': key }, connections: 32, seconds: SECONDS });
           const cpuUs = (((cpuSeconds(api.pid) ?? 0) - c0) / Math.max(1, r.total)) * 1e6;
-          (results[name] ??= { rps: [], cpu: [] }).rps.push(r.requestsPerSec);
+          const pgUs = (((postgresCpuSeconds() ?? 0) - p0) / Math.max(1, r.total)) * 1e6;
+          (results[name] ??= { rps: [], cpu: [], pg: [] }).rps.push(r.requestsPerSec);
           results[name].cpu.push(cpuUs);
-          console.error(`round ${round} ${name}: ${r.requestsPerSec.toFixed(0)} req/s, ${cpuUs.toFixed(0)} µs API CPU per request`);
+          results[name].pg.push(pgUs);
+          console.error(`round ${round} ${name}: ${r.requestsPerSec.toFixed(0)} req/s, ${cpuUs.toFixed(0)} µs API CPU + ${pgUs.toFixed(0)} µs PostgreSQL CPU per request`);
         } finally {
           await stop(api);
           await dropDatabase(db).catch(() => undefined);
@@ -53,7 +56,7 @@ async function main(): Promise<void> {
     temporal.kill('SIGTERM');
   }
   for (const [name, r] of Object.entries(results)) {
-    console.log(`${name}: median ${median(r.rps).toFixed(0)} req/s, ${median(r.cpu).toFixed(0)} µs API CPU per request (rounds: ${r.rps.map((x) => x.toFixed(0)).join(', ')})`);
+    console.log(`${name}: median ${median(r.rps).toFixed(0)} req/s, ${median(r.cpu).toFixed(0)} µs API CPU + ${median(r.pg).toFixed(0)} µs PostgreSQL CPU per request (rounds: ${r.rps.map((x) => x.toFixed(0)).join(', ')})`);
   }
 }
 

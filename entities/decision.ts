@@ -15,7 +15,8 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm'
 @Entity('decisions')
 @Index(['orgId', 'createdAt', 'id'])
 @Index(['orgId', 'actorId', 'createdAt'])
-@Index(['orgId', 'runId', 'createdAt'])
+// Partial: most decisions carry no run id, and each index entry is PostgreSQL CPU on the hot path.
+@Index('IDX_decisions_run', ['orgId', 'runId', 'createdAt'], { where: '"runId" IS NOT NULL' })
 @Index(['orgId', 'idempotencyKey'], { unique: true, where: '"idempotencyKey" IS NOT NULL' })
 @Index(['createdAt'], { where: 'status = \'pending\' AND "workflowStartedAt" IS NULL' })
 export class Decision {
