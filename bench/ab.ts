@@ -6,11 +6,11 @@
 //
 // AB_ARMS: a JSON object of arm name → node options, e.g. the promise-hooks A/B of issue 12:
 //   AB_ARMS='{"hooks-on":["--import","data:text/javascript,import{AsyncLocalStorage as A}from\"node:async_hooks\";new A().enterWith(1)"],"now":[]}'
-// AB_ROUNDS (3), AB_SECONDS (6 per measurement, after a 2 s warm-up).
+// AB_ROUNDS (3), AB_SECONDS (6 per measurement, after a 5 s warm-up).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dropDatabase, ensureDatabase } from '../entities/data-source';
-import { cpuSeconds, load, postgresCpuSeconds, spawnServer, stop } from './http';
+import { cpuSeconds, load, postgresCpuSeconds, spawnServer, stop, WARMUP_SECONDS } from './http';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- a plain .mjs script shared with npm start
 import { ensureTemporalCli } from '../scripts/temporal.mjs';
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
         const api = await spawnServer([...args, '--import', 'tsx', 'api/main.ts'], { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db, TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`, ARBITER_ADMIN_KEY: key, LOG_LEVEL: 'warn', PROPOSE_RATE_LIMIT_PER_MINUTE: '0', ARBITER_ROLE: 'api' }, `http://127.0.0.1:${port}/healthz`);
         const url = `http://127.0.0.1:${port}/api/v1/governance/propose`;
         try {
-          await load(url, { body, headers: { 'x-api-key': key }, connections: 32, seconds: 2 });
+          await load(url, { body, headers: { 'x-api-key': key }, connections: 32, seconds: WARMUP_SECONDS });
           const c0 = cpuSeconds(api.pid) ?? 0;
           const p0 = postgresCpuSeconds() ?? 0;
           const r = await load(url, { body, headers: { 'x-api-key': key }, connections: 32, seconds: SECONDS });

@@ -12,6 +12,13 @@ export interface LoadResult {
   total: number;
 }
 
+/**
+ * Seconds of load before every measured run, the same for every target: the API's JIT and
+ * PostgreSQL's fresh tables need more than two (its first rounds after a 2 s warm-up ran
+ * 15–30% below the later ones, where the bare servers did not move).
+ */
+export const WARMUP_SECONDS = 5;
+
 /** Drives one endpoint with autocannon at a fixed concurrency for a fixed time (bounded, loopback only). */
 export async function load(url: string, opts: { body: string; headers: Record<string, string>; connections: number; seconds: number }): Promise<LoadResult> {
   const r = await autocannon({ url, method: 'POST', body: opts.body, headers: { 'content-type': 'application/json', ...opts.headers }, connections: opts.connections, duration: opts.seconds, pipelining: 1 });

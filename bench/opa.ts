@@ -15,7 +15,7 @@ import { compilePolicies, policyLayer } from '../engine/policies';
 import { DEFAULT_RISK_CONFIG } from '../engine/risk';
 import { compileRuleSet } from '../engine/rules';
 import type { Outcome, Proposal, Verdict } from '../engine/types';
-import { cpuSeconds, load, stop } from './http';
+import { cpuSeconds, load, stop, WARMUP_SECONDS } from './http';
 import { regoInput, regoModule } from './rego';
 import { makePolicies, makeProposals, makeRules } from './workload';
 import type { BenchPolicy, BenchRule } from './workload';
@@ -267,7 +267,7 @@ export async function opaHttpRows(opts: { connections?: number; seconds?: number
       const url = `http://127.0.0.1:${port}/v1/data/arbiter/decision`;
       const check = (await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).json()) as { result?: unknown };
       if (check.result !== 'ALLOW') throw new Error(`unexpected answer ${JSON.stringify(check)}`);
-      await load(url, { body, headers: {}, connections, seconds: 2 }); // warm-up
+      await load(url, { body, headers: {}, connections, seconds: WARMUP_SECONDS }); // warm-up
       const cpu0 = cpuSeconds(server.pid);
       const r = await load(url, { body, headers: {}, connections, seconds });
       const cpu1 = cpuSeconds(server.pid);

@@ -10,7 +10,7 @@ import { DEFAULT_RISK_CONFIG } from '../engine/risk';
 import { compileRuleSet } from '../engine/rules';
 import type { Proposal } from '../engine/types';
 import { dropDatabase, ensureDatabase } from '../entities/data-source';
-import { cpuSeconds, load, postgresCpuSeconds, spawnServer, stop } from './http';
+import { cpuSeconds, load, postgresCpuSeconds, spawnServer, stop, WARMUP_SECONDS } from './http';
 import { latencyRows } from './latency';
 import { opaAgreementLine, opaEvaluatorRows, opaHttpRows } from './opa';
 import { makePolicies, makeProposals, makeRules, makeWardn } from './workload';
@@ -24,7 +24,7 @@ const QUICK = process.env.BENCH_QUICK === '1';
 /** `evaluator`, `http` or `latency` runs one part only; the ratios in a report come from a full run. */
 const ONLY = process.env.BENCH_ONLY;
 /** Alternated HTTP rounds (Arbiter, Express, node:http in turn); each row is its target's median round. */
-const HTTP_ROUNDS = Math.max(1, Number(process.env.BENCH_HTTP_ROUNDS ?? (QUICK ? 1 : 3)));
+const HTTP_ROUNDS = Math.max(1, Number(process.env.BENCH_HTTP_ROUNDS ?? (QUICK ? 1 : 5)));
 
 interface Timing {
   p50us: number;
@@ -106,7 +106,7 @@ async function evaluatorBench(): Promise<string[]> {
 
 /** One load run against a server process, with the CPU it (and PostgreSQL) spent per request. */
 async function measured(url: string, body: string, headers: Record<string, string>, pid: number | undefined, connections: number, seconds: number) {
-  await load(url, { body, headers, connections, seconds: 2 }); // warm-up
+  await load(url, { body, headers, connections, seconds: WARMUP_SECONDS }); // warm-up
   const cpu0 = cpuSeconds(pid);
   const pg0 = postgresCpuSeconds();
   const r = await load(url, { body, headers, connections, seconds });
