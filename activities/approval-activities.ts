@@ -10,8 +10,8 @@ import type { DeliveryKey, Notifier } from '../services/notifier';
 import type { People, Recipient } from '../services/people';
 import { escapeHtml } from '../services/html';
 import { approvalStatusLines, presentAction, slackApprovalMessage, slackEscape } from '../services/presenter';
-import { proposalWorkflowId } from '../workflows/messages';
-import type { ProposalSummary } from '../workflows/messages';
+import { moveRecordData, proposalWorkflowId } from '../workflows/messages';
+import type { MoveAudit, ProposalSummary } from '../workflows/messages';
 import { approvalEmail } from './approval-email';
 
 export interface ApprovalActivityDeps {
@@ -40,6 +40,16 @@ export interface NotifyTierInput {
   step?: string;
   /** People who already voted, or were voted for: a reminder does not go to them. */
   skip?: string[];
+}
+
+export interface RecordMoveInput {
+  orgId: string;
+  workflowId: string;
+  /** The move's number in this execution: the record's dedupe key, so a retried activity appends once. */
+  move: number;
+  audit: MoveAudit;
+  tier: number;
+  status: ApprovalState['status'];
 }
 
 export interface RecordApprovalEventInput {
@@ -205,6 +215,12 @@ export function createApprovalActivities(deps: ApprovalActivityDeps) {
       for (const d of messages) {
         await notifier.updateSlack(d, slackApprovalMessage(presented, { approvalId, tier: d.tier, statusLines: lines, ended, endedText: ended ? lines.at(-1) : undefined, reminder: d.step !== 'request' }));
       }
+    },
+
+    /** The audit record of a counted vote, waiver or withdrawal (see `MoveAudit`). */
+    async recordMove(input: RecordMoveInput): Promise<void> {
+      const { audit: a } = input;
+      await audit.append(input.orgId, [{ actorType: a.actorType, actorId: a.actorId, entityType: a.entityType, entityId: a.entityId, action: a.action, data: moveRecordData(a, input), dedupeKey: `${input.workflowId}:move:${input.move}` }]);
     },
 
     /** Audits an escalation or expiry and keeps the live state for list views. */

@@ -3,7 +3,8 @@ import { eligibleApprovers, initialState, tierDeadline } from '../engine/approva
 import type { ApprovalPlan, ApprovalState, VoteChoice } from '../engine/approval';
 import { Approval, Decision } from '../entities';
 import type { Proposal } from '../engine/types';
-import type { DecideResult, ProposalSummary, VoteChannel } from '../workflows/messages';
+import { moveRecordData } from '../workflows/messages';
+import type { DecideResult, MoveAudit, ProposalSummary, VoteChannel } from '../workflows/messages';
 import type { ApprovalLinks } from './approval-links';
 import type { ApprovalRecords } from './approval-records';
 import type { AuditLog } from './audit-log';
@@ -186,6 +187,21 @@ export class ApprovalService implements ApprovalStarter {
     if (actor.kind === 'person' && actor.person.disabled) throw new DomainError('USER_DISABLED', 'this person no longer approves in Arbiter');
     const onBehalfOf = actor.kind === 'person' ? await this.standsInFor(approval, actor.person) : undefined;
     const admin = actor.kind === 'admin-key' || isAdmin(actor.kind === 'person' ? actor.person : null) || (actor.kind === 'person' && !!actor.viaAdminKey);
+    // The record the workflow writes as it counts the vote (the API writes it only for a worker that does not).
+    const record: MoveAudit = {
+      ...auditActor(actor),
+      entityType: approval.subjectType,
+      entityId: approval.subjectId,
+      action: `approval.${v.choice}`,
+      data: {
+        approvalId: approval.id,
+        via: v.via,
+        comment: v.comment ?? null,
+        ...(onBehalfOf ? { delegated: true, onBehalfOf } : {}),
+        ...(v.conditions?.length ? { conditions: v.conditions } : {}),
+      },
+      fill: ['tier', 'status'],
+    };
     const result = await this.reach(approval, () => this.deps.workflows.decide(approval.workflowId, {
       approverId: actorId(actor),
       decision: v.choice,
@@ -194,34 +210,18 @@ export class ApprovalService implements ApprovalStarter {
       ...(v.comment ? { comment: v.comment } : {}),
       ...(v.conditions?.length ? { conditions: v.conditions } : {}),
       ...(onBehalfOf ? { onBehalfOf } : {}),
+      audit: record,
     }));
-    await this.deps.audit.append(approval.orgId, [
-      {
-        ...auditActor(actor),
-        entityType: approval.subjectType,
-        entityId: approval.subjectId,
-        action: `approval.${v.choice}`,
-        data: {
-          approvalId: approval.id,
-          via: v.via,
-          tier: result.tier,
-          comment: v.comment ?? null,
-          status: result.status,
-          ...(onBehalfOf ? { delegated: true, onBehalfOf } : {}),
-          ...(v.conditions?.length ? { conditions: v.conditions } : {}),
-        },
-      },
-    ]);
+    await this.recordUnaudited(approval.orgId, record, result);
     return { ...result, approvalId: approval.id, ...(onBehalfOf ? { onBehalfOf } : {}) };
   }
 
   /** An admin ends the approval as approved, with a reason; never the proposer, whatever their role. */
   async waive(approval: Approval, actor: Actor, reason: string): Promise<VoteResult> {
     ensureOpen(approval);
-    const result = await this.reach(approval, () => this.deps.workflows.waive(approval.workflowId, { adminId: actorId(actor), reason }));
-    await this.deps.audit.append(approval.orgId, [
-      { ...auditActor(actor), entityType: approval.subjectType, entityId: approval.subjectId, action: 'approval.waive', data: { approvalId: approval.id, reason, status: result.status } },
-    ]);
+    const record: MoveAudit = { ...auditActor(actor), entityType: approval.subjectType, entityId: approval.subjectId, action: 'approval.waive', data: { approvalId: approval.id, reason }, fill: ['status'] };
+    const result = await this.reach(approval, () => this.deps.workflows.waive(approval.workflowId, { adminId: actorId(actor), reason, audit: record }));
+    await this.recordUnaudited(approval.orgId, record, result);
     return { ...result, approvalId: approval.id };
   }
 
@@ -235,11 +235,16 @@ export class ApprovalService implements ApprovalStarter {
     const person = await this.deps.people.forPrincipal(principal);
     const actsForProposer = isAdminRole(principal.role) || principal.keyId === opts.proposedByKey || person?.id === approval.proposerId;
     const by = actsForProposer ? approval.proposerId : (person?.id ?? `key:${principal.keyId}`);
-    const result = await this.reach(approval, () => this.deps.workflows.withdraw(approval.workflowId, { by, ...(opts.reason ? { reason: opts.reason } : {}) }));
-    await this.deps.audit.append(approval.orgId, [
-      { actorType: 'api_key', actorId: principal.keyId, entityType: approval.subjectType, entityId: approval.subjectId, action: 'approval.withdraw', data: { approvalId: approval.id, reason: opts.reason ?? null, status: result.status } },
-    ]);
+    const record: MoveAudit = { actorType: 'api_key', actorId: principal.keyId, entityType: approval.subjectType, entityId: approval.subjectId, action: 'approval.withdraw', data: { approvalId: approval.id, reason: opts.reason ?? null }, fill: ['status'] };
+    const result = await this.reach(approval, () => this.deps.workflows.withdraw(approval.workflowId, { by, ...(opts.reason ? { reason: opts.reason } : {}), audit: record }));
+    await this.recordUnaudited(approval.orgId, record, result);
     return { ...result, approvalId: approval.id };
+  }
+
+  /** A move's record, when the worker that counted it did not write it (a worker from before `MOVE_AUDIT_PATCH`). */
+  private async recordUnaudited(orgId: string, record: MoveAudit, result: DecideResult): Promise<void> {
+    if (result.audited) return;
+    await this.deps.audit.append(orgId, [{ actorType: record.actorType, actorId: record.actorId, entityType: record.entityType, entityId: record.entityId, action: record.action, data: moveRecordData(record, result) }]);
   }
 
   /**

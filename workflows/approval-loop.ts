@@ -3,7 +3,7 @@ import { applyDecision, applyTimeout, applyWaive, applyWithdraw, checkDecision, 
 import type { ApprovalPlan, ApprovalState } from '../engine/approval';
 import type { ApprovalActivities, NotifyTierInput } from '../activities/approval-activities';
 import { decideUpdate, stateQuery, waiveUpdate, withdrawSignal, withdrawUpdate } from './messages';
-import type { DecideResult, ProposalSummary } from './messages';
+import type { DecideResult, MoveAudit, ProposalSummary } from './messages';
 
 const acts = proxyActivities<ApprovalActivities>({
   startToCloseTimeout: '30 seconds',
@@ -19,6 +19,8 @@ const besideActs = proxyActivities<ApprovalActivities>({
 
 /** Executions started before the approval core (stored histories) replay their old steps exactly. */
 export const APPROVAL_CORE_PATCH = 'approval-core-v1';
+/** Moves counted before the workflow wrote their audit records (stored histories) replay without that step. */
+export const MOVE_AUDIT_PATCH = 'move-audit-v1';
 
 const nowIso = (): string => new Date(Date.now()).toISOString();
 
@@ -35,6 +37,12 @@ export interface ApprovalRun {
   /** After the subject's own finalize: lets the best-effort deliveries finish and updates every message to the end. */
   settle(): Promise<void>;
 }
+
+/** The vote as the engine keeps it: the audit payload is the workflow's to write, not state. */
+const withoutAudit = <T extends { audit?: MoveAudit }>(x: T): Omit<T, 'audit'> => {
+  const { audit: _audit, ...rest } = x;
+  return rest;
+};
 
 const refuse = (p: { code: string; message: string } | null): void => {
   if (p) throw ApplicationFailure.nonRetryable(p.message, p.code);
@@ -60,14 +68,29 @@ export async function runApprovalLoop(input: ApprovalLoopInput): Promise<Approva
     return { status: state.status, tier: state.tier, counted: true };
   };
 
+  /**
+   * A move counted here is audited here, by an activity the workflow retries until it lands:
+   * the update answers once the record is committed, and the loop does not end (its subject is
+   * not finalized) before every such record is. A caller that dies after sending the update
+   * leaves no counted vote without its record. The move itself is applied at once, before any
+   * await, so updates never interleave on a stale state.
+   */
+  const records: Promise<unknown>[] = [];
+  const audited = (result: DecideResult, audit: MoveAudit | undefined): DecideResult | Promise<DecideResult> => {
+    if (!audit || !patched(MOVE_AUDIT_PATCH)) return result;
+    const written = acts.recordMove({ orgId, workflowId, move: moves, audit, tier: result.tier, status: result.status });
+    records.push(written);
+    return written.then(() => ({ ...result, audited: true }));
+  };
+
   setHandler(stateQuery, () => state);
-  setHandler(decideUpdate, (d) => move(applyDecision(plan, state, { ...d, atIso: nowIso() })), {
+  setHandler(decideUpdate, (d) => audited(move(applyDecision(plan, state, { ...withoutAudit(d), atIso: nowIso() })), d.audit), {
     validator: (d) => refuse(checkDecision(plan, state, d)),
   });
-  setHandler(waiveUpdate, (w) => move(applyWaive(plan, state, { by: w.adminId, atIso: nowIso(), reason: w.reason })), {
+  setHandler(waiveUpdate, (w) => audited(move(applyWaive(plan, state, { by: w.adminId, atIso: nowIso(), reason: w.reason })), w.audit), {
     validator: (w) => refuse(checkWaive(plan, state, { by: w.adminId, reason: w.reason })),
   });
-  setHandler(withdrawUpdate, (w) => move(applyWithdraw(plan, state, { by: w.by, atIso: nowIso(), reason: w.reason })), {
+  setHandler(withdrawUpdate, (w) => audited(move(applyWithdraw(plan, state, { by: w.by, atIso: nowIso(), reason: w.reason })), w.audit), {
     validator: (w) => refuse(checkWithdraw(plan, state, { by: w.by })),
   });
   setHandler(withdrawSignal, (w) => {
@@ -132,6 +155,8 @@ export async function runApprovalLoop(input: ApprovalLoopInput): Promise<Approva
     }
   }
 
+  // Every counted move's record is written before the subject is finalized (its record comes after them).
+  await Promise.all(records);
   return {
     state,
     async settle() {

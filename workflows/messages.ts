@@ -84,6 +84,26 @@ export interface ProposalWorkflowResult {
 /** How a vote arrived. */
 export type VoteChannel = 'email' | 'api' | 'slack' | 'console';
 
+/**
+ * The audit record of a vote, waiver or withdrawal, written by the workflow as it counts the
+ * move (so a move is never counted without its record, whatever dies after). `fill` names the
+ * fields the workflow adds to `data` from the state the move leaves: `status`, and `tier`.
+ */
+export interface MoveAudit {
+  actorType: 'user' | 'api_key';
+  actorId: string;
+  entityType: string;
+  entityId: string;
+  action: string;
+  data: Record<string, unknown>;
+  fill: ('tier' | 'status')[];
+}
+
+/** A move's record data: the caller's, with the fields it asked the workflow to fill. */
+export function moveRecordData(a: MoveAudit, after: { tier: number; status: string }): Record<string, unknown> {
+  return { ...a.data, ...(a.fill.includes('tier') ? { tier: after.tier } : {}), ...(a.fill.includes('status') ? { status: after.status } : {}) };
+}
+
 export interface DecideInput {
   /** Who votes (a person id, or `key:<id>` for an admin key without a person). */
   approverId: string;
@@ -96,22 +116,27 @@ export interface DecideInput {
   /** Admins may decide at any tier. */
   isAdmin?: boolean;
   via: VoteChannel;
+  audit?: MoveAudit;
 }
 
 export interface DecideResult {
   status: ApprovalState['status'];
   tier: number;
   counted: boolean;
+  /** The workflow wrote the move's audit record (`audit` given, and a worker that knows how). */
+  audited?: boolean;
 }
 
 export interface WaiveInput {
   adminId: string;
   reason: string;
+  audit?: MoveAudit;
 }
 
 export interface WithdrawInput {
   by: string;
   reason?: string;
+  audit?: MoveAudit;
 }
 
 /** An approver's approve / deny. The validator refuses self-approval, outsiders and repeats. */

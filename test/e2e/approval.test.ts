@@ -200,6 +200,33 @@ describe('human approval, end to end: email link → page → decision → the a
     }
   });
 
+  it('a vote the workflow counted is audited by the workflow, even when its caller dies before writing anything', async () => {
+    const p = await s.call('POST', '/api/v1/governance/propose', { body: transfer({ action: { capability: 'payments.transfer', parameters: { amount: 31, to: 'Gone Ltd' } } }) });
+    assert.equal(p.body.outcome, 'REQUIRE_CONFIRMATION');
+    const id = p.body.decision_id as string;
+    const [row] = (await s.core.ds.query('SELECT id, "workflowId" FROM approvals WHERE "subjectId" = $1', [id])) as { id: string; workflowId: string }[];
+    const record = { actorType: 'user' as const, actorId: alice, entityType: 'decision', entityId: id, action: 'approval.approve', data: { approvalId: row.id, via: 'api', comment: null }, fill: ['tier' as const, 'status' as const] };
+    // What the API sends, and then nothing more: as if it died the moment the update was out.
+    let result: Awaited<ReturnType<typeof s.workflows.decide>> | undefined;
+    await waitUntil(async () => {
+      result = await s.workflows.decide(row.workflowId, { approverId: alice, decision: 'approve', via: 'api', audit: record }).catch(() => undefined);
+      return !!result;
+    });
+    assert.deepEqual(result, { status: 'APPROVED', tier: 1, counted: true, audited: true });
+    const final = await s.call('GET', `/api/v1/governance/decisions/${id}?wait=15`);
+    assert.equal(final.body.outcome, 'ALLOW');
+    const trail = (await s.call('GET', `/api/v1/audit?entity_id=${id}&limit=50`)).body.data as { action: string; seq: number; actor_id?: string; data: Record<string, unknown> }[];
+    const votes = trail.filter((r) => r.action === 'approval.approve');
+    assert.equal(votes.length, 1, 'one record for the vote');
+    assert.deepEqual(votes[0].data, { approvalId: row.id, via: 'api', comment: null, tier: 1, status: 'APPROVED' });
+    const finalized = trail.find((r) => r.action === 'decision.finalized');
+    assert.ok(finalized && finalized.seq > votes[0].seq, 'the vote is recorded before the decision it ended');
+    // The caller retrying finds it counted, and nothing is recorded twice.
+    await assert.rejects(s.workflows.decide(row.workflowId, { approverId: alice, decision: 'approve', via: 'api', audit: record }));
+    const again = (await s.call('GET', `/api/v1/audit?entity_id=${id}&action=approval.approve`)).body.data as unknown[];
+    assert.equal(again.length, 1);
+  });
+
   it('a pending decision whose workflow never started (the process died in between) is resumed by the sweep', async () => {
     const p = await s.call('POST', '/api/v1/governance/propose', { body: transfer({ action: { capability: 'payments.transfer', parameters: { amount: 77, to: 'Orphan Inc' } } }) });
     assert.equal(p.body.outcome, 'REQUIRE_CONFIRMATION');
