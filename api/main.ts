@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { createCore } from '../services/core';
 import { buildAppServices } from '../services/app-services';
+import { synchronousCallContext } from '../services/temporal-call-context';
 import { WorkflowGateway } from '../services/workflow-gateway';
 import { createApp } from './app';
 import { clientErrorHandler } from './http';
@@ -14,11 +15,8 @@ async function main(): Promise<void> {
   const core = await createCore(config, { appName: 'arbiter-api' });
   await core.store.listen();
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  // On Node 20, an AsyncLocalStorage once used turns promise hooks on for the whole process, and
-  // every promise and I/O callback of every request pays for them from then on. The connection's
-  // storage serves only withDeadline/withMetadata/withAbortSignal, which the API never calls
-  // (connect used it once, just now), so it is switched off again.
-  connection.callContextStorage.disable();
+  // Keeps promise hooks off for good: the client enters its AsyncLocalStorage on every call (see there).
+  synchronousCallContext(connection);
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const workflows = new WorkflowGateway(client, config.TEMPORAL_TASK_QUEUE);
   const services = buildAppServices(core, workflows);
