@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, log, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import { applyDecision, applyTimeout, applyWaive, applyWithdraw, checkDecision, checkWaive, checkWithdraw, initialState, reminderOffsets } from '../engine/approval';
 import type { ApprovalPlan, ApprovalState } from '../engine/approval';
 import type { ApprovalActivities, NotifyTierInput } from '../activities/approval-activities';
@@ -15,6 +15,15 @@ const acts = proxyActivities<ApprovalActivities>({
 const besideActs = proxyActivities<ApprovalActivities>({
   startToCloseTimeout: '60 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds', backoffCoefficient: 2, maximumAttempts: 4 },
+});
+
+// A counted move's audit record is written in the same workflow task that counts it (a local
+// activity: no round trip through the task queue, so the person's answer waits for one database
+// append, not for a scheduled activity). Retried in place; after a minute of failures it goes on
+// retrying from later tasks, and the move's answer waits for it.
+const recordActs = proxyLocalActivities<ApprovalActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', backoffCoefficient: 2 },
 });
 
 /** Executions started before the approval core (stored histories) replay their old steps exactly. */
@@ -69,7 +78,7 @@ export async function runApprovalLoop(input: ApprovalLoopInput): Promise<Approva
   };
 
   /**
-   * A move counted here is audited here, by an activity the workflow retries until it lands:
+   * A move counted here is audited here, by a local activity retried until it lands:
    * the update answers once the record is committed, and the loop does not end (its subject is
    * not finalized) before every such record is. A caller that dies after sending the update
    * leaves no counted vote without its record. The move itself is applied at once, before any
@@ -78,7 +87,7 @@ export async function runApprovalLoop(input: ApprovalLoopInput): Promise<Approva
   const records: Promise<unknown>[] = [];
   const audited = (result: DecideResult, audit: MoveAudit | undefined): DecideResult | Promise<DecideResult> => {
     if (!audit || !patched(MOVE_AUDIT_PATCH)) return result;
-    const written = acts.recordMove({ orgId, workflowId, move: moves, audit, tier: result.tier, status: result.status });
+    const written = recordActs.recordMove({ orgId, workflowId, move: moves, audit, tier: result.tier, status: result.status });
     records.push(written);
     return written.then(() => ({ ...result, audited: true }));
   };
