@@ -10,7 +10,7 @@ import type { DeliveryKey, Notifier } from '../services/notifier';
 import type { People, Recipient } from '../services/people';
 import { escapeHtml } from '../services/html';
 import { approvalStatusLines, presentAction, slackApprovalMessage, slackEscape } from '../services/presenter';
-import { moveRecordData, proposalWorkflowId } from '../workflows/messages';
+import { moveRecord, proposalWorkflowId } from '../workflows/messages';
 import type { MoveAudit, ProposalSummary } from '../workflows/messages';
 import { approvalEmail } from './approval-email';
 
@@ -219,8 +219,7 @@ export function createApprovalActivities(deps: ApprovalActivityDeps) {
 
     /** The audit record of a counted vote, waiver or withdrawal (see `MoveAudit`). */
     async recordMove(input: RecordMoveInput): Promise<void> {
-      const { audit: a } = input;
-      await audit.append(input.orgId, [{ actorType: a.actorType, actorId: a.actorId, entityType: a.entityType, entityId: a.entityId, action: a.action, data: moveRecordData(a, input), dedupeKey: `${input.workflowId}:move:${input.move}` }]);
+      await audit.append(input.orgId, [{ ...moveRecord(input.audit, input), dedupeKey: `${input.workflowId}:move:${input.move}` }]);
     },
 
     /** Audits an escalation or expiry and keeps the live state for list views. */

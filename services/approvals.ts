@@ -3,7 +3,7 @@ import { eligibleApprovers, initialState, tierDeadline } from '../engine/approva
 import type { ApprovalPlan, ApprovalState, VoteChoice } from '../engine/approval';
 import { Approval, Decision } from '../entities';
 import type { Proposal } from '../engine/types';
-import { moveRecordData } from '../workflows/messages';
+import { moveRecord } from '../workflows/messages';
 import type { DecideResult, MoveAudit, ProposalSummary, VoteChannel } from '../workflows/messages';
 import type { ApprovalLinks } from './approval-links';
 import type { ApprovalRecords } from './approval-records';
@@ -244,7 +244,7 @@ export class ApprovalService implements ApprovalStarter {
   /** A move's record, when the worker that counted it did not write it (a worker from before `MOVE_AUDIT_PATCH`). */
   private async recordUnaudited(orgId: string, record: MoveAudit, result: DecideResult): Promise<void> {
     if (result.audited) return;
-    await this.deps.audit.append(orgId, [{ actorType: record.actorType, actorId: record.actorId, entityType: record.entityType, entityId: record.entityId, action: record.action, data: moveRecordData(record, result) }]);
+    await this.deps.audit.append(orgId, [moveRecord(record, result)]);
   }
 
   /**

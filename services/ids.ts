@@ -1,5 +1,4 @@
 import * as crypto from 'node:crypto';
-import { createHash, randomBytes } from 'node:crypto';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
@@ -8,7 +7,7 @@ let pool = Buffer.alloc(0);
 let poolAt = 0;
 function randomChars(n: number): Buffer {
   if (poolAt + n > pool.length) {
-    pool = randomBytes(Math.max(4096, n));
+    pool = crypto.randomBytes(Math.max(4096, n));
     poolAt = 0;
   }
   const out = pool.subarray(poolAt, poolAt + n);
@@ -28,7 +27,7 @@ export function newId(prefix: string, chars = 16): string {
 const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
 
 /** SHA-256 hex digest. */
-export const sha256: (input: string) => string = oneShot ? (input) => oneShot('sha256', input, 'hex') : (input) => createHash('sha256').update(input).digest('hex');
+export const sha256: (input: string) => string = oneShot ? (input) => oneShot('sha256', input, 'hex') : (input) => crypto.createHash('sha256').update(input).digest('hex');
 
 /**
  * Canonical JSON: object keys sorted, no whitespace, `undefined` dropped.

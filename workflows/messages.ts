@@ -99,9 +99,10 @@ export interface MoveAudit {
   fill: ('tier' | 'status')[];
 }
 
-/** A move's record data: the caller's, with the fields it asked the workflow to fill. */
-export function moveRecordData(a: MoveAudit, after: { tier: number; status: string }): Record<string, unknown> {
-  return { ...a.data, ...(a.fill.includes('tier') ? { tier: after.tier } : {}), ...(a.fill.includes('status') ? { status: after.status } : {}) };
+/** A move's audit record, its data completed with the fields it asked to have filled from the state after the move. */
+export function moveRecord(a: MoveAudit, after: { tier: number; status: string }) {
+  const data = { ...a.data, ...(a.fill.includes('tier') ? { tier: after.tier } : {}), ...(a.fill.includes('status') ? { status: after.status } : {}) };
+  return { actorType: a.actorType, actorId: a.actorId, entityType: a.entityType, entityId: a.entityId, action: a.action, data };
 }
 
 export interface DecideInput {
