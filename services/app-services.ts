@@ -11,6 +11,7 @@ import { PolicyDecisionExtension, registerPolicyLoader } from './policy-layer';
 import { PolicyService } from './policy-service';
 import { RuleStats } from './rule-stats';
 import { Simulator } from './simulator';
+import { SmartRuleService } from './smart-rules';
 import type { WorkflowGateway } from './workflow-gateway';
 
 export interface AppServices {
@@ -23,6 +24,7 @@ export interface AppServices {
   policies: PolicyService;
   compiler: PolicyCompiler;
   ruleStats: RuleStats;
+  smartRules: SmartRuleService;
   simulator: Simulator;
   stop(): Promise<void>;
 }
@@ -64,6 +66,7 @@ export function buildAppServices(core: Core, workflows: WorkflowGateway): AppSer
     policies: new PolicyService(core.ds, core.audit, core.store),
     compiler: new PolicyCompiler(config.LLM_BASE_URL ? { baseUrl: config.LLM_BASE_URL, apiKey: config.LLM_API_KEY, model: config.LLM_MODEL } : null),
     ruleStats,
+    smartRules: new SmartRuleService(core.ds, core.audit, core.store),
     simulator: new Simulator(core.ds, core.store),
     stop: async () => {
       clearInterval(sweep);

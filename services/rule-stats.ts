@@ -54,6 +54,13 @@ export class RuleStats {
     );
   }
 
+  /** Matches per rule over the last 30 days (flushed tallies), for the rules asked about. */
+  async matchesLast30Days(orgId: string, ruleIds: string[]): Promise<Map<string, number>> {
+    if (!ruleIds.length) return new Map();
+    const rows = (await this.ds.query(`SELECT "ruleId", sum(matches)::int AS n FROM rule_stats WHERE "orgId" = $1 AND "ruleId" = ANY($2) AND day > current_date - 30 GROUP BY "ruleId"`, [orgId, ruleIds])) as { ruleId: string; n: number }[];
+    return new Map(rows.map((x) => [x.ruleId, x.n]));
+  }
+
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;

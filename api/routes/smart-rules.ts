@@ -1,12 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { ConditionError } from '../../engine/conditions';
-import { compileRule } from '../../engine/rules';
-import { SmartRule } from '../../entities';
-import { toRuleDef } from '../../services/policy-store';
-import { AppError, notFound } from '../../services/errors';
-import { newId } from '../../services/ids';
-import type { Principal } from '../../services/auth';
+import type { SmartRule } from '../../entities';
+import { actorOf } from '../../services/policy-service';
 import type { ApiDeps } from '../deps';
 import { route } from '../http';
 
@@ -59,48 +54,20 @@ function ruleOut(r: SmartRule, matches = 0): z.output<typeof RuleOut> {
   };
 }
 
-/** Compiles at save time so a bad rule is a 400 naming the rule, path and operator, never a failure at decision time. */
-function assertCompiles(rule: SmartRule): void {
-  try {
-    compileRule(toRuleDef(rule));
-  } catch (e) {
-    if (e instanceof ConditionError) {
-      throw new AppError(400, 'RULE_INVALID', e.message, e.path ? `conditions.${e.path}` : 'conditions', { rule: e.rule, path: e.path, operator: e.operator });
-    }
-    throw e;
-  }
-}
-
-const actorOf = (p: Principal) => ({ actorType: 'api_key' as const, actorId: p.keyId });
-
 /** Smart rules (seed 002) in Ascend's `{status, data}` envelope. Writes need an admin key. */
 export function smartRulesRouter(deps: ApiDeps): Router {
   const r = Router();
-  const { ds, docs, keys, audit, store } = deps;
+  const { docs, keys, smartRules, ruleStats } = deps;
   const tags = ['Ascend: smart rules'];
   const errorStyle = 'ascend' as const;
-
-  const matchCounts = async (orgId: string, ids: string[]): Promise<Map<string, number>> => {
-    if (!ids.length) return new Map();
-    const rows = (await ds.query(`SELECT "ruleId", sum(matches)::int AS n FROM rule_stats WHERE "orgId" = $1 AND "ruleId" = ANY($2) AND day > current_date - 30 GROUP BY "ruleId"`, [orgId, ids])) as { ruleId: string; n: number }[];
-    return new Map(rows.map((x) => [x.ruleId, x.n]));
-  };
 
   route(r, docs, keys, {
     method: 'post', path: '/api/smart-rules', summary: 'Create a smart rule', tags, scope: 'admin', errorStyle, body: CreateRule,
     description: 'Conditions use the operators $eq $ne $gt $gte $lt $lte $in $nin $contains $regex (RE2) plus $and $or $not $exists on dotted fact paths. The rule counts on the very next proposal.',
     responses: { 201: { description: 'Created', schema: envelope(RuleOut) }, 400: { description: 'The rule does not compile; the error names the path and operator' } },
   }, async ({ res, body, principal }) => {
-    const row = ds.getRepository(SmartRule).create({
-      id: newId('rule'), orgId: principal.orgId, name: body.name, description: body.description ?? '', priority: body.priority ?? 0, isActive: body.is_active ?? true,
-      conditions: body.conditions, action: body.action, approvalLevel: body.approval_level ?? null, notifications: body.notifications ?? null, createdBy: principal.keyId,
-    });
-    assertCompiles(row);
-    await audit.append(principal.orgId, [{ ...actorOf(principal), entityType: 'smart_rule', entityId: row.id, action: 'create', data: { ...body } }], async (em) => {
-      await em.insert(SmartRule, row);
-      await store.notifyChange(em, principal.orgId);
-    });
-    const saved = await ds.getRepository(SmartRule).findOneByOrFail({ id: row.id });
+    const fields = { name: body.name, description: body.description ?? '', priority: body.priority ?? 0, isActive: body.is_active ?? true, conditions: body.conditions, action: body.action, approvalLevel: body.approval_level ?? null, notifications: body.notifications ?? null };
+    const saved = await smartRules.create(principal.orgId, actorOf(principal), principal.keyId, fields, { ...body });
     res.status(201).json({ status: 'success', data: ruleOut(saved) });
   });
 
@@ -109,9 +76,8 @@ export function smartRulesRouter(deps: ApiDeps): Router {
     query: z.object({ is_active: z.enum(['true', 'false']).optional(), limit: z.coerce.number().int().min(1).max(1000).default(1000), offset: z.coerce.number().int().min(0).default(0) }),
     responses: { 200: { description: 'Rules by priority; `total` counts them all, `limit` (default and max 1000) and `offset` page', schema: envelope(z.object({ rules: z.array(RuleOut), total: z.number() })) } },
   }, async ({ res, query, principal }) => {
-    const where = { orgId: principal.orgId, ...(query.is_active ? { isActive: query.is_active === 'true' } : {}) };
-    const [rows, total] = await ds.getRepository(SmartRule).findAndCount({ where, order: { priority: 'DESC', createdAt: 'ASC' }, take: query.limit, skip: query.offset });
-    const counts = await matchCounts(principal.orgId, rows.map((x) => x.id));
+    const { rules: rows, total } = await smartRules.list(principal.orgId, { ...(query.is_active ? { isActive: query.is_active === 'true' } : {}) }, query);
+    const counts = await ruleStats.matchesLast30Days(principal.orgId, rows.map((x) => x.id));
     res.json({ status: 'success', data: { rules: rows.map((x) => ruleOut(x, counts.get(x.id) ?? 0)), total } });
   });
 
@@ -119,9 +85,8 @@ export function smartRulesRouter(deps: ApiDeps): Router {
     method: 'get', path: '/api/smart-rules/:id', summary: 'Get one smart rule', tags, scope: 'governance:read', errorStyle,
     responses: { 200: { description: 'The rule', schema: envelope(RuleOut) }, 404: { description: 'Not found' } },
   }, async ({ res, params, principal }) => {
-    const row = await ds.getRepository(SmartRule).findOne({ where: { id: params.id, orgId: principal.orgId } });
-    if (!row) throw notFound('smart rule', params.id);
-    const counts = await matchCounts(principal.orgId, [row.id]);
+    const row = await smartRules.get(principal.orgId, params.id);
+    const counts = await ruleStats.matchesLast30Days(principal.orgId, [row.id]);
     res.json({ status: 'success', data: ruleOut(row, counts.get(row.id) ?? 0) });
   });
 
@@ -129,24 +94,18 @@ export function smartRulesRouter(deps: ApiDeps): Router {
     method: 'put', path: '/api/smart-rules/:id', summary: 'Update a smart rule (any subset of its fields)', tags, scope: 'admin', errorStyle, body: UpdateRule,
     responses: { 200: { description: 'Updated', schema: envelope(RuleOut) }, 400: { description: 'Invalid' }, 404: { description: 'Not found' } },
   }, async ({ res, params, body, principal }) => {
-    const repo = ds.getRepository(SmartRule);
-    const row = await repo.findOne({ where: { id: params.id, orgId: principal.orgId } });
-    if (!row) throw notFound('smart rule', params.id);
-    const before = ruleOut(row);
-    if (body.name !== undefined) row.name = body.name;
-    if (body.description !== undefined) row.description = body.description;
-    if (body.priority !== undefined) row.priority = body.priority;
-    if (body.is_active !== undefined) row.isActive = body.is_active;
-    if (body.conditions !== undefined) row.conditions = body.conditions;
-    if (body.action !== undefined) row.action = body.action;
-    if (body.approval_level !== undefined) row.approvalLevel = body.approval_level;
-    if (body.notifications !== undefined) row.notifications = body.notifications;
-    assertCompiles(row);
-    await audit.append(principal.orgId, [{ ...actorOf(principal), entityType: 'smart_rule', entityId: row.id, action: 'update', data: { changes: { ...body }, before: { ...before, created_at: undefined, updated_at: undefined } } }], async (em) => {
-      await em.save(SmartRule, row);
-      await store.notifyChange(em, principal.orgId);
+    const saved = await smartRules.update(principal.orgId, actorOf(principal), params.id, (row) => {
+      const before = ruleOut(row);
+      if (body.name !== undefined) row.name = body.name;
+      if (body.description !== undefined) row.description = body.description;
+      if (body.priority !== undefined) row.priority = body.priority;
+      if (body.is_active !== undefined) row.isActive = body.is_active;
+      if (body.conditions !== undefined) row.conditions = body.conditions;
+      if (body.action !== undefined) row.action = body.action;
+      if (body.approval_level !== undefined) row.approvalLevel = body.approval_level;
+      if (body.notifications !== undefined) row.notifications = body.notifications;
+      return { changes: { ...body }, before: { ...before, created_at: undefined, updated_at: undefined } };
     });
-    const saved = await repo.findOneByOrFail({ id: row.id });
     res.json({ status: 'success', data: ruleOut(saved) });
   });
 
@@ -154,12 +113,7 @@ export function smartRulesRouter(deps: ApiDeps): Router {
     method: 'delete', path: '/api/smart-rules/:id', summary: 'Delete a smart rule', tags, scope: 'admin', errorStyle,
     responses: { 200: { description: 'Deleted', schema: envelope(z.object({ rule_id: z.string(), deleted: z.literal(true) })) }, 404: { description: 'Not found' } },
   }, async ({ res, params, principal }) => {
-    const row = await ds.getRepository(SmartRule).findOne({ where: { id: params.id, orgId: principal.orgId } });
-    if (!row) throw notFound('smart rule', params.id);
-    await audit.append(principal.orgId, [{ ...actorOf(principal), entityType: 'smart_rule', entityId: row.id, action: 'delete', data: { name: row.name } }], async (em) => {
-      await em.delete(SmartRule, { id: row.id, orgId: principal.orgId });
-      await store.notifyChange(em, principal.orgId);
-    });
+    const row = await smartRules.remove(principal.orgId, actorOf(principal), params.id);
     res.json({ status: 'success', data: { rule_id: row.id, deleted: true } });
   });
 

@@ -102,6 +102,34 @@ describe('risk configuration, templates, analytics, prose compile and policy syn
     assert.equal(list.body.data.rules.find((x: { rule_id: string }) => x.rule_id === r.body.data.rule_id).match_count_30d, 3);
   });
 
+  it('smart rules: a rule that does not compile is refused and not written; updates and deletes are audited', async () => {
+    const bad = await s.call('POST', '/api/smart-rules', { body: { name: 'Broken', conditions: { amount: { $between: [1, 2] } }, action: 'DENY' } });
+    assert.equal(bad.status, 400, JSON.stringify(bad.body));
+    assert.equal(bad.body.error?.code ?? bad.body.code, 'RULE_INVALID');
+    assert.match(JSON.stringify(bad.body), /conditions\.amount/);
+    const all = (await s.call('GET', '/api/smart-rules')).body.data.rules as { name: string }[];
+    assert.ok(!all.some((x) => x.name === 'Broken'), 'nothing written');
+
+    const made = await s.call('POST', '/api/smart-rules', { body: { name: 'Audited rule', priority: 3, conditions: { action_type: 'audit.me' }, action: 'NOTIFY' } });
+    assert.equal(made.status, 201);
+    const id = made.body.data.rule_id as string;
+    const badUpdate = await s.call('PUT', `/api/smart-rules/${id}`, { body: { conditions: { amount: { $between: [1, 2] } } } });
+    assert.equal(badUpdate.status, 400);
+    assert.deepEqual((await s.call('GET', `/api/smart-rules/${id}`)).body.data.conditions, { action_type: 'audit.me' }, 'a refused update changes nothing');
+    const upd = await s.call('PUT', `/api/smart-rules/${id}`, { body: { priority: 7, is_active: false } });
+    assert.equal(upd.status, 200);
+    assert.deepEqual([upd.body.data.priority, upd.body.data.is_active], [7, false]);
+    const del = await s.call('DELETE', `/api/smart-rules/${id}`);
+    assert.deepEqual(del.body.data, { rule_id: id, deleted: true });
+    assert.equal((await s.call('GET', `/api/smart-rules/${id}`)).status, 404);
+    const trail = (await s.call('GET', `/api/v1/audit?entity_id=${id}`)).body.data as { action: string; data: Record<string, any> }[];
+    assert.deepEqual(trail.map((r) => r.action).sort(), ['create', 'delete', 'update']);
+    const update = trail.find((r) => r.action === 'update');
+    assert.deepEqual(update?.data.changes, { priority: 7, is_active: false });
+    assert.equal(update?.data.before.priority, 3);
+    assert.equal(update?.data.before.is_active, true);
+  });
+
   it('compiles prose through the configured LLM endpoint and validates what comes back', async () => {
     const r = await s.call('POST', '/api/v1/policies/compile', { body: { source: 'Agents may not spend more than fifty dollars per run.' } });
     assert.equal(r.status, 200);
