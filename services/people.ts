@@ -1,4 +1,4 @@
-import { In } from 'typeorm';
+import { In, IsNull } from 'typeorm';
 import type { DataSource } from 'typeorm';
 import { User } from '../entities';
 import type { Principal } from './auth';
@@ -70,6 +70,11 @@ export class People {
     const unique = [...new Set(ids)].filter((x) => !x.startsWith('key:'));
     if (!unique.length) return [];
     return (await this.ds.getRepository(User).find({ where: { orgId, id: In(unique) } })).map(toPerson);
+  }
+
+  /** The organization's people who have not been removed. */
+  async active(orgId: string): Promise<Person[]> {
+    return (await this.ds.getRepository(User).find({ where: { orgId, disabledAt: IsNull() } })).map(toPerson);
   }
 
   /** The one person of the organization with this Slack id (unique by index). */

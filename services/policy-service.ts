@@ -45,6 +45,40 @@ export class PolicyService {
     return p;
   }
 
+  async list(orgId: string, filter: { scope?: string; targetId?: string; isActive?: boolean }, page: { limit: number; offset: number }): Promise<{ rows: Policy[]; count: number }> {
+    const where = { orgId, ...(filter.scope ? { scope: filter.scope } : {}), ...(filter.targetId ? { targetId: filter.targetId } : {}), ...(filter.isActive !== undefined ? { isActive: filter.isActive } : {}) };
+    const [rows, count] = await this.ds.getRepository(Policy).findAndCount({ where, order: { createdAt: 'ASC' }, take: page.limit, skip: page.offset });
+    return { rows, count };
+  }
+
+  /** A policy's exceptions, newest first. */
+  async exceptions(orgId: string, policyId: string): Promise<PolicyException[]> {
+    await this.get(orgId, policyId);
+    return this.ds.getRepository(PolicyException).find({ where: { orgId, policyId }, order: { createdAt: 'DESC' } });
+  }
+
+  /** An exception to a policy for an agent or a run, bounded by time and/or uses (the caller checked the bounds). */
+  async addException(orgId: string, actor: Actor, policyId: string, e: { actorId: string | null; runId: string | null; reason: string; expiresAt: Date | null; maxUses: number | null }): Promise<PolicyException> {
+    await this.get(orgId, policyId);
+    const row = this.ds.getRepository(PolicyException).create({ id: newId('pex'), orgId, policyId, ...e, uses: 0, createdBy: actor.actorId, revokedAt: null });
+    await this.audit.append(orgId, [{ ...actor, entityType: 'policy_exception', entityId: row.id, action: 'create', data: { policyId, actorId: row.actorId, runId: row.runId, reason: row.reason, expiresAt: e.expiresAt?.toISOString() ?? null, maxUses: row.maxUses } }], async (em) => {
+      await em.insert(PolicyException, row);
+    });
+    return this.ds.getRepository(PolicyException).findOneByOrFail({ id: row.id });
+  }
+
+  /** Revokes an exception (once: revoking a revoked one changes and audits nothing). */
+  async revokeException(orgId: string, actor: Actor, policyId: string, exceptionId: string): Promise<PolicyException> {
+    const ex = await this.ds.getRepository(PolicyException).findOne({ where: { id: exceptionId, policyId, orgId } });
+    if (!ex) throw notFound('policy exception', exceptionId);
+    if (!ex.revokedAt) {
+      await this.audit.append(orgId, [{ ...actor, entityType: 'policy_exception', entityId: ex.id, action: 'revoke', data: { policyId } }], async (em) => {
+        await em.update(PolicyException, { id: ex.id }, { revokedAt: new Date() });
+      });
+    }
+    return this.ds.getRepository(PolicyException).findOneByOrFail({ id: ex.id });
+  }
+
   async create(orgId: string, actor: Actor, def: PolicyDef, opts: { templateId?: string; note?: string } = {}): Promise<Policy> {
     const [p] = await this.createMany(orgId, actor, [def], opts);
     return p;

@@ -1,13 +1,10 @@
 import { Router } from 'express';
-import { IsNull } from 'typeorm';
 import { z } from 'zod';
 import { POLICY_JSON_SCHEMA } from '../../engine/policy-schema';
-import { Policy, PolicyException, User } from '../../entities';
-import type { PolicyVersion } from '../../entities';
-import { badRequest, notFound, unprocessable } from '../../services/errors';
+import type { Policy, PolicyException, PolicyVersion } from '../../entities';
+import { badRequest, unprocessable } from '../../services/errors';
 import { escapeHtml } from '../../services/html';
 import { newId } from '../../services/ids';
-import { toPerson } from '../../services/people';
 import { slackEscape } from '../../services/presenter';
 import { actorOf, checkPolicy } from '../../services/policy-service';
 import type { ApiDeps } from '../deps';
@@ -74,7 +71,7 @@ const ExceptionIn = z
 /** Agent policies (seed 004): CRUD, compile, versions, review, rollback, diff, exceptions, test alert. */
 export function policiesRouter(deps: ApiDeps): Router {
   const r = Router();
-  const { ds, docs, keys, policies, compiler, audit } = deps;
+  const { docs, keys, policies, compiler, audit } = deps;
   const tags = ['Agent policies'];
 
   route(r, docs, keys, {
@@ -101,8 +98,7 @@ export function policiesRouter(deps: ApiDeps): Router {
     query: z.object({ scope: z.enum(['global', 'agent', 'run', 'group', 'mission']).optional(), target_id: z.string().optional(), is_active: z.enum(['true', 'false']).optional(), limit: z.coerce.number().int().min(1).max(200).default(50), offset: z.coerce.number().int().min(0).default(0) }),
     responses: { 200: { description: '`{items, count, limit, offset}`' } },
   }, async ({ res, query, principal }) => {
-    const where = { orgId: principal.orgId, ...(query.scope ? { scope: query.scope } : {}), ...(query.target_id ? { targetId: query.target_id } : {}), ...(query.is_active ? { isActive: query.is_active === 'true' } : {}) };
-    const [rows, count] = await ds.getRepository(Policy).findAndCount({ where, order: { createdAt: 'ASC' }, take: query.limit, skip: query.offset });
+    const { rows, count } = await policies.list(principal.orgId, { scope: query.scope, targetId: query.target_id, ...(query.is_active ? { isActive: query.is_active === 'true' } : {}) }, query);
     res.json({ items: rows.map(policyOut), count, limit: query.limit, offset: query.offset });
   });
 
@@ -178,8 +174,7 @@ export function policiesRouter(deps: ApiDeps): Router {
   route(r, docs, keys, {
     method: 'get', path: '/api/v1/policies/:id/exceptions', summary: 'List exceptions of a policy', tags, scope: 'governance:read', responses: { 200: { description: '`{items}`' } },
   }, async ({ res, params, principal }) => {
-    await policies.get(principal.orgId, params.id);
-    const rows = await ds.getRepository(PolicyException).find({ where: { orgId: principal.orgId, policyId: params.id }, order: { createdAt: 'DESC' } });
+    const rows = await policies.exceptions(principal.orgId, params.id);
     res.json({ items: rows.map(exceptionOut) });
   });
 
@@ -188,30 +183,19 @@ export function policiesRouter(deps: ApiDeps): Router {
     description: 'Name `actor_id` or `run_id`, and bound it by time (`expires_at` or `duration_seconds`) and/or by count (`max_uses`). Uses are spent atomically.',
     responses: { 201: { description: 'The exception' }, 400: { description: 'Unbounded or untargeted' } },
   }, async ({ res, params, body, principal }) => {
-    await policies.get(principal.orgId, params.id);
     if (!body.actor_id && !body.run_id) throw badRequest('VALIDATION_FAILED', 'an exception names actor_id or run_id', 'actor_id');
     if (body.expires_at && body.duration_seconds) throw badRequest('VALIDATION_FAILED', 'give expires_at or duration_seconds, not both', 'duration_seconds');
     const expiresAt = body.expires_at ? new Date(body.expires_at) : body.duration_seconds ? new Date(Date.now() + body.duration_seconds * 1000) : null;
     if (!expiresAt && !body.max_uses) throw badRequest('VALIDATION_FAILED', 'an exception is bounded by time (expires_at / duration_seconds) or by count (max_uses)', 'expires_at');
     if (expiresAt && expiresAt.getTime() <= Date.now()) throw badRequest('VALIDATION_FAILED', 'expires_at is in the past', 'expires_at');
-    const row = ds.getRepository(PolicyException).create({ id: newId('pex'), orgId: principal.orgId, policyId: params.id, actorId: body.actor_id ?? null, runId: body.run_id ?? null, reason: body.reason, expiresAt, maxUses: body.max_uses ?? null, uses: 0, createdBy: principal.keyId, revokedAt: null });
-    await audit.append(principal.orgId, [{ ...actorOf(principal), entityType: 'policy_exception', entityId: row.id, action: 'create', data: { policyId: params.id, actorId: row.actorId, runId: row.runId, reason: row.reason, expiresAt: expiresAt?.toISOString() ?? null, maxUses: row.maxUses } }], async (em) => {
-      await em.insert(PolicyException, row);
-    });
-    res.status(201).json(exceptionOut(await ds.getRepository(PolicyException).findOneByOrFail({ id: row.id })));
+    const ex = await policies.addException(principal.orgId, actorOf(principal), params.id, { actorId: body.actor_id ?? null, runId: body.run_id ?? null, reason: body.reason, expiresAt, maxUses: body.max_uses ?? null });
+    res.status(201).json(exceptionOut(ex));
   });
 
   route(r, docs, keys, {
     method: 'delete', path: '/api/v1/policies/:id/exceptions/:exceptionId', summary: 'Revoke an exception', tags, scope: 'governance:write', responses: { 200: { description: 'The revoked exception' }, 404: { description: 'Not found' } },
   }, async ({ res, params, principal }) => {
-    const ex = await ds.getRepository(PolicyException).findOne({ where: { id: params.exceptionId, policyId: params.id, orgId: principal.orgId } });
-    if (!ex) throw notFound('policy exception', params.exceptionId);
-    if (!ex.revokedAt) {
-      await audit.append(principal.orgId, [{ ...actorOf(principal), entityType: 'policy_exception', entityId: ex.id, action: 'revoke', data: { policyId: params.id } }], async (em) => {
-        await em.update(PolicyException, { id: ex.id }, { revokedAt: new Date() });
-      });
-    }
-    res.json(exceptionOut(await ds.getRepository(PolicyException).findOneByOrFail({ id: ex.id })));
+    res.json(exceptionOut(await policies.revokeException(principal.orgId, actorOf(principal), params.id, params.exceptionId)));
   });
 
   route(r, docs, keys, {
@@ -221,7 +205,7 @@ export function policiesRouter(deps: ApiDeps): Router {
     const p = await policies.get(principal.orgId, params.id);
     const refs = ((p.definition as { default_approvers?: string[] }).default_approvers ?? []).map((x) => x.toLowerCase());
     if (refs.length === 0) throw badRequest('NO_APPROVERS', 'this policy names no default_approvers', 'default_approvers');
-    const users = await ds.getRepository(User).find({ where: { orgId: principal.orgId, disabledAt: IsNull() } });
+    const users = await deps.people.active(principal.orgId);
     const targets = users.filter((u) => refs.includes(u.id.toLowerCase()) || refs.includes(u.email));
     const unknown = refs.filter((ref) => !targets.some((u) => u.id.toLowerCase() === ref || u.email === ref));
     const alertId = newId('alert');
@@ -236,7 +220,7 @@ export function policiesRouter(deps: ApiDeps): Router {
       }));
       sent.push({ to: u.email, transport: deps.notifier.mailTransport });
       // Approvers who are on Slack get the test there too: that is where their requests will arrive.
-      const slackId = deps.notifier.slackEnabled ? await deps.people.slackIdOf(toPerson(u)).catch(() => null) : null;
+      const slackId = deps.notifier.slackEnabled ? await deps.people.slackIdOf(u).catch(() => null) : null;
       if (slackId) {
         await deps.notifier.slackDm(principal.orgId, key, slackId, async () => ({ text: text(u.name), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: slackEscape(text(u.name)) } }] }));
         sent.push({ to: slackId, transport: 'slack' });
